@@ -1,0 +1,63 @@
+# The README's commands. Each installs missing Debian packages, configures with CMake + Ninja into
+# build/, builds, then runs.
+#   make run     the main job
+#   make test    every test (unit, integration)
+#   make bench   benchmarks beside HAProxy, nginx and wrk on loopback
+
+BUILD_DIR  ?= build
+BUILD_TYPE ?= Release
+JOBS       ?= $(shell nproc)
+SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+# Build and test dependencies, all from Debian 12.
+PACKAGES := cmake ninja-build g++ pkg-config libboost1.81-dev libssl-dev openssl \
+            nlohmann-json3-dev libcli11-dev libpugixml-dev libgtest-dev libgmock-dev \
+            libbenchmark-dev curl ccache
+BENCH_PACKAGES := haproxy nginx wrk
+
+CCACHE := $(shell command -v ccache 2>/dev/null)
+CMAKE_FLAGS := -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DCMAKE_EXPORT_COMPILE_COMMANDS=ON \
+               $(if $(CCACHE),-DCMAKE_CXX_COMPILER_LAUNCHER=$(CCACHE))
+
+.PHONY: all deps bench-deps configure build test run bench clean
+
+all: build
+
+# Installs only what is missing; apt-get update runs only when something is.
+define install_missing
+	@missing=""; for p in $(1); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+endef
+
+deps:
+	$(call install_missing,$(PACKAGES))
+
+bench-deps: deps
+	$(call install_missing,$(BENCH_PACKAGES))
+
+$(BUILD_DIR)/build.ninja: | deps
+	cmake -S . -B $(BUILD_DIR) $(CMAKE_FLAGS)
+
+configure: deps
+	cmake -S . -B $(BUILD_DIR) $(CMAKE_FLAGS)
+
+build: deps $(BUILD_DIR)/build.ninja
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+test: build
+	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS) --timeout 300
+
+run: build
+	$(BUILD_DIR)/fake-cas/fake-cas --servers 2
+
+bench: bench-deps build
+	tests/bench/run.sh $(BUILD_DIR)
+
+clean:
+	rm -rf $(BUILD_DIR)

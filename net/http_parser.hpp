@@ -1,0 +1,102 @@
+#pragma once
+// An HTTP/1.x parser: Beast's basic_parser tokenizes and enforces the grammar; this class stores
+// the head in an http_head, applies Gatehouse's size limits, and copies body bytes into a buffer
+// the caller supplies (so bodies stream through a fixed amount of memory). One parser reads one
+// message; make a new one for the next message of a keep-alive connection.
+
+#include "net/awaitable.hpp"
+#include "net/http_message.hpp"
+
+#include <boost/asio/buffer.hpp>
+#include <boost/beast/http/basic_parser.hpp>
+#include <boost/beast/http/error.hpp>
+#include <cstdint>
+#include <optional>
+
+namespace gatehouse::net {
+
+// Parse failures of ours; Beast's own (http::error) cover the grammar.
+enum class http_errc {
+    request_line_too_long = 1,  // answered with 414
+    field_too_large,            // one field line over the limit: 431
+    too_many_fields,            // 431
+    trailer_too_large,          // trailer section over the limit: 400
+};
+const boost::system::error_category& http_category() noexcept;
+error_code make_error_code(http_errc e) noexcept;
+
+// The status a server answers a request that failed to parse with `ec` (400 by default; 414,
+// 431, 413 for the size limits).
+unsigned status_for_parse_error(const error_code& ec) noexcept;
+
+struct parser_limits {
+    std::uint32_t head_bytes = 32 * 1024;          // start line and fields together
+    std::uint32_t request_line_bytes = 8 * 1024;   // method, target and version
+    std::uint32_t field_bytes = 16 * 1024;         // one name plus value
+    std::uint32_t fields = 100;                    // fields in the head
+    std::uint32_t trailer_bytes = 8 * 1024;        // fields after a chunked body (never kept)
+    std::optional<std::uint64_t> body_bytes{};     // none: unlimited (the body is streamed)
+};
+
+template <bool IsRequest>
+class head_parser final : public http::basic_parser<IsRequest> {
+public:
+    // `head` is cleared and filled; it must outlive the parser.
+    explicit head_parser(http_head& head, const parser_limits& limits = {});
+
+    http_head& head() noexcept { return head_; }
+
+    // Body bytes parsed from now on are copied into `buffer` until it is full.
+    void set_body_buffer(asio::mutable_buffer buffer) noexcept {
+        body_ = buffer;
+        body_used_ = 0;
+    }
+    // Bytes copied into the body buffer since set_body_buffer.
+    std::size_t body_used() const noexcept { return body_used_; }
+    // Body bytes parsed so far in total.
+    std::uint64_t body_total() const noexcept { return body_total_; }
+    // Chunk extensions seen in a chunked body, and trailer fields (counted, discarded).
+    bool saw_chunk_extension() const noexcept { return saw_chunk_extension_; }
+    std::size_t trailer_fields() const noexcept { return trailer_fields_; }
+
+private:
+    // http::basic_parser
+    void on_request_impl(http::verb, boost::beast::string_view method,
+                         boost::beast::string_view target, int version,
+                         error_code& ec) override;
+    void on_response_impl(int code, boost::beast::string_view reason, int version,
+                          error_code& ec) override;
+    void on_field_impl(http::field, boost::beast::string_view name,
+                       boost::beast::string_view value, error_code& ec) override;
+    void on_header_impl(error_code& ec) override;
+    void on_body_init_impl(const boost::optional<std::uint64_t>& length,
+                           error_code& ec) override;
+    std::size_t on_body_impl(boost::beast::string_view body, error_code& ec) override;
+    void on_chunk_header_impl(std::uint64_t size, boost::beast::string_view extensions,
+                              error_code& ec) override;
+    std::size_t on_chunk_body_impl(std::uint64_t remain, boost::beast::string_view body,
+                                   error_code& ec) override;
+    void on_finish_impl(error_code& ec) override;
+
+    std::size_t copy_body(boost::beast::string_view body, error_code& ec) noexcept;
+
+    http_head& head_;
+    parser_limits limits_;
+    asio::mutable_buffer body_;
+    std::size_t body_used_ = 0;
+    std::uint64_t body_total_ = 0;
+    bool saw_chunk_extension_ = false;
+    std::size_t trailer_fields_ = 0;
+    std::size_t trailer_bytes_ = 0;
+};
+
+extern template class head_parser<true>;
+extern template class head_parser<false>;
+
+using request_parser = head_parser<true>;
+using response_parser = head_parser<false>;
+
+}  // namespace gatehouse::net
+
+template <>
+struct boost::system::is_error_code_enum<gatehouse::net::http_errc> : std::true_type {};

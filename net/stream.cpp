@@ -1,0 +1,166 @@
+#include "net/stream.hpp"
+
+#include <boost/asio/ssl/host_name_verification.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/write.hpp>
+
+namespace gatehouse::net {
+
+// The deadline is enforced by one timer per stream that is re-armed lazily: when the deadline
+// moves later, the pending wait simply re-checks it on wake-up and waits again, so refreshing a
+// deadline per read costs a store, not a timer-queue operation. The state is shared with the
+// timer's handler so that a handler still queued after the stream is gone finds `socket` null.
+struct stream::watchdog {
+    watchdog(const asio::any_io_executor& executor, tcp::socket* s) : timer(executor), socket(s) {}
+
+    asio::steady_timer timer;
+    tcp::socket* socket;  // null once the stream is destroyed
+    steady_clock::time_point deadline = steady_clock::time_point::max();
+    std::uint64_t generation = 0;  // a handler from an older generation is stale
+    bool waiting = false;
+    bool expired = false;
+
+    static void wait(const std::shared_ptr<watchdog>& self) {
+        self->timer.async_wait([self, g = self->generation](error_code ec) { fire(self, g, ec); });
+    }
+
+    static void fire(const std::shared_ptr<watchdog>& self, std::uint64_t generation,
+                     error_code ec) {
+        if (generation != self->generation || self->socket == nullptr || ec) return;
+        if (self->deadline == steady_clock::time_point::max()) {
+            self->waiting = false;
+            return;
+        }
+        if (steady_clock::now() < self->deadline) {
+            self->timer.expires_at(self->deadline);
+            wait(self);
+            return;
+        }
+        self->waiting = false;
+        self->expired = true;
+        error_code ignored;
+        self->socket->cancel(ignored);
+    }
+};
+
+stream::stream(tcp::socket socket)
+    : plain_(std::make_unique<tcp::socket>(std::move(socket))) {
+    error_code ignored;
+    remote_ = plain_->remote_endpoint(ignored);
+    local_ = plain_->local_endpoint(ignored);
+    watchdog_ = std::make_shared<watchdog>(plain_->get_executor(), plain_.get());
+}
+
+stream::stream(tcp::socket socket, asio::ssl::context& context)
+    : tls_(std::make_unique<asio::ssl::stream<tcp::socket>>(std::move(socket), context)) {
+    error_code ignored;
+    remote_ = tls_->next_layer().remote_endpoint(ignored);
+    local_ = tls_->next_layer().local_endpoint(ignored);
+    watchdog_ = std::make_shared<watchdog>(tls_->get_executor(), &tls_->next_layer());
+}
+
+stream::~stream() {
+    watchdog_->socket = nullptr;
+    watchdog_->timer.cancel();
+}
+
+tcp::socket& stream::socket() noexcept { return tls_ ? tls_->next_layer() : *plain_; }
+
+SSL* stream::ssl() noexcept { return tls_ ? tls_->native_handle() : nullptr; }
+
+bool stream::set_server_name(const std::string& host, bool verify_host) {
+    if (!tls_) return false;
+    if (SSL_set_tlsext_host_name(tls_->native_handle(), host.c_str()) != 1) return false;
+    if (verify_host) tls_->set_verify_callback(asio::ssl::host_name_verification(host));
+    return true;
+}
+
+error_code stream::translate(error_code ec) const noexcept {
+    if (ec == asio::error::operation_aborted && watchdog_->expired) return asio::error::timed_out;
+    return ec;
+}
+
+awaitable<error_code> stream::handshake(asio::ssl::stream_base::handshake_type type) {
+    if (!tls_) co_return error_code{};
+    if (watchdog_->expired) co_return asio::error::timed_out;
+    auto [ec] = co_await tls_->async_handshake(type, use_nothrow);
+    co_return translate(ec);
+}
+
+awaitable<std::tuple<error_code, std::size_t>> stream::read_some(asio::mutable_buffer buffer) {
+    if (watchdog_->expired) co_return std::tuple{error_code(asio::error::timed_out), 0};
+    if (tls_) {
+        auto [ec, n] = co_await tls_->async_read_some(buffer, use_nothrow);
+        co_return std::tuple{translate(ec), n};
+    }
+    auto [ec, n] = co_await plain_->async_read_some(buffer, use_nothrow);
+    co_return std::tuple{translate(ec), n};
+}
+
+awaitable<std::tuple<error_code, std::size_t>> stream::write(asio::const_buffer buffer) {
+    if (watchdog_->expired) co_return std::tuple{error_code(asio::error::timed_out), 0};
+    if (tls_) {
+        auto [ec, n] = co_await asio::async_write(*tls_, buffer, use_nothrow);
+        co_return std::tuple{translate(ec), n};
+    }
+    auto [ec, n] = co_await asio::async_write(*plain_, buffer, use_nothrow);
+    co_return std::tuple{translate(ec), n};
+}
+
+awaitable<std::tuple<error_code, std::size_t>> stream::write(
+    std::span<const asio::const_buffer> buffers) {
+    if (watchdog_->expired) co_return std::tuple{error_code(asio::error::timed_out), 0};
+    if (tls_) {
+        auto [ec, n] = co_await asio::async_write(*tls_, buffers, use_nothrow);
+        co_return std::tuple{translate(ec), n};
+    }
+    auto [ec, n] = co_await asio::async_write(*plain_, buffers, use_nothrow);
+    co_return std::tuple{translate(ec), n};
+}
+
+awaitable<void> stream::shutdown(steady_clock::duration tls_wait) {
+    if (tls_ && socket().is_open() && !watchdog_->expired) {
+        auto limit = steady_clock::now() + tls_wait;
+        if (limit < watchdog_->deadline) expires_at(limit);
+        auto [ec] = co_await tls_->async_shutdown(use_nothrow);
+        (void)ec;  // the peer may not answer close_notify; closing anyway is correct
+    }
+    error_code ignored;
+    socket().shutdown(tcp::socket::shutdown_send, ignored);
+    socket().close(ignored);
+}
+
+void stream::close() noexcept {
+    error_code ignored;
+    socket().close(ignored);
+}
+
+void stream::reset() noexcept {
+    error_code ignored;
+    socket().set_option(asio::socket_base::linger(true, 0), ignored);
+    socket().close(ignored);
+}
+
+bool stream::is_open() const noexcept {
+    return tls_ ? tls_->next_layer().is_open() : plain_->is_open();
+}
+
+void stream::expires_after(steady_clock::duration d) { expires_at(steady_clock::now() + d); }
+
+void stream::expires_never() { expires_at(steady_clock::time_point::max()); }
+
+void stream::expires_at(steady_clock::time_point t) {
+    auto& w = *watchdog_;
+    w.deadline = t;
+    w.expired = false;
+    if (t == steady_clock::time_point::max()) return;  // a pending wait notices and stops
+    if (w.waiting && w.timer.expiry() <= t) return;     // it wakes no later and re-checks
+    ++w.generation;  // any wait still queued is now stale
+    w.waiting = true;
+    w.timer.expires_at(t);
+    watchdog::wait(watchdog_);
+}
+
+bool stream::expired() const noexcept { return watchdog_->expired; }
+
+}  // namespace gatehouse::net

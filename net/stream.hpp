@@ -1,0 +1,83 @@
+#pragma once
+// One TCP connection, plain or TLS, with a deadline. Every operation is an awaitable that reports
+// failures as values and never throws. A stream is used by one coroutine at a time (one read and
+// one write may be outstanding together); it is not thread-safe.
+
+#include "net/awaitable.hpp"
+
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream_base.hpp>
+#include <memory>
+#include <span>
+#include <string>
+#include <tuple>
+#include <variant>
+
+namespace boost::asio::ssl {
+template <typename Stream>
+class stream;
+}
+
+namespace gatehouse::net {
+
+class stream {
+public:
+    // A plain TCP connection.
+    explicit stream(tcp::socket socket);
+    // A TLS connection over `socket`; handshake() must complete before reads and writes.
+    stream(tcp::socket socket, asio::ssl::context& context);
+    // The deadline's watchdog refers to the socket, so a stream never moves.
+    stream(const stream&) = delete;
+    stream& operator=(const stream&) = delete;
+    ~stream();
+
+    bool is_tls() const noexcept { return tls_ != nullptr; }
+    tcp::socket& socket() noexcept;
+    // The OpenSSL handle of a TLS stream, nullptr for a plain one.
+    SSL* ssl() noexcept;
+    // Endpoints captured when the stream was made (still valid after close()).
+    const tcp::endpoint& remote_endpoint() const noexcept { return remote_; }
+    const tcp::endpoint& local_endpoint() const noexcept { return local_; }
+
+    // Client side, before handshake(): send `host` as SNI and, when `verify_host`, require the
+    // peer certificate to match it. Returns false when OpenSSL refuses the name.
+    bool set_server_name(const std::string& host, bool verify_host);
+
+    // TLS handshake; completes at once for a plain stream.
+    awaitable<error_code> handshake(asio::ssl::stream_base::handshake_type type);
+    // Reads at least one byte. Fails with asio::error::timed_out when the deadline passes.
+    awaitable<std::tuple<error_code, std::size_t>> read_some(asio::mutable_buffer buffer);
+    // Writes all of the buffers (or fails).
+    awaitable<std::tuple<error_code, std::size_t>> write(asio::const_buffer buffer);
+    awaitable<std::tuple<error_code, std::size_t>> write(
+        std::span<const asio::const_buffer> buffers);
+    // Graceful close: TLS close_notify (bounded by the deadline, at most `tls_wait`), then FIN
+    // and close. Never fails: the peer may already be gone.
+    awaitable<void> shutdown(steady_clock::duration tls_wait = std::chrono::seconds(1));
+    // Closes at once (FIN). Pending operations complete with operation_aborted.
+    void close() noexcept;
+    // Closes abortively: the peer sees a TCP RST.
+    void reset() noexcept;
+    bool is_open() const noexcept;
+
+    // The deadline covers every operation in progress or started until it is changed. Moving it
+    // later costs no timer operation, so callers may refresh it before every read.
+    void expires_after(steady_clock::duration d);
+    void expires_at(steady_clock::time_point t);
+    void expires_never();
+    // True once the deadline has passed and cancelled the stream's operations.
+    bool expired() const noexcept;
+
+private:
+    struct watchdog;
+
+    error_code translate(error_code ec) const noexcept;
+
+    std::unique_ptr<tcp::socket> plain_;
+    std::unique_ptr<asio::ssl::stream<tcp::socket>> tls_;
+    std::shared_ptr<watchdog> watchdog_;
+    tcp::endpoint remote_;
+    tcp::endpoint local_;
+};
+
+}  // namespace gatehouse::net

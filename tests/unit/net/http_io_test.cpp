@@ -1,0 +1,183 @@
+#include "net/http_io.hpp"
+
+#include "tests/support/run_bounded.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/write.hpp>
+#include <gtest/gtest.h>
+
+namespace gatehouse::net {
+namespace {
+
+// A loopback connection: `peer_` is a raw socket the test writes to, `server_` the net::stream
+// under test.
+class HttpIoTest : public ::testing::Test {
+protected:
+    HttpIoTest() {
+        tcp::acceptor acceptor(ioc_, {asio::ip::make_address("127.0.0.1"), 0});
+        peer_.connect(acceptor.local_endpoint());
+        server_ = std::make_unique<stream>(acceptor.accept());
+    }
+
+    void send(std::string_view bytes) { asio::write(peer_, asio::buffer(bytes)); }
+
+    error_code head(request_parser& parser) {
+        return test::run_bounded(ioc_, read_head(*server_, buffer_, parser));
+    }
+
+    // Reads the whole body, `piece` bytes at most per call.
+    std::string body(request_parser& parser, std::size_t piece = 7) {
+        std::string out;
+        std::vector<char> chunk(piece);
+        while (!parser.is_done()) {
+            auto [ec, n] = test::run_bounded(
+                ioc_, read_body(*server_, buffer_, parser, asio::buffer(chunk)));
+            if (ec) throw boost::system::system_error(ec);
+            out.append(chunk.data(), n);
+        }
+        return out;
+    }
+
+    asio::io_context ioc_;
+    tcp::socket peer_{ioc_};
+    std::unique_ptr<stream> server_;
+    beast::flat_buffer buffer_;
+    http_head head_;
+};
+
+TEST_F(HttpIoTest, ReadsHeadWithExtensionMethodAndByteExactTarget) {
+    send("RPC_OUT_DATA /rpc/rpcproxy.dll?a%2Fb@contoso.com:6001 HTTP/1.1\r\n"
+         "Host: mail.contoso.com\r\nContent-Length: 76\r\n\r\n");
+    request_parser parser(head_);
+    ASSERT_FALSE(head(parser));
+    EXPECT_EQ(head_.method, "RPC_OUT_DATA");
+    EXPECT_EQ(head_.target, "/rpc/rpcproxy.dll?a%2Fb@contoso.com:6001");
+    EXPECT_EQ(head_.fields.find("host"), "mail.contoso.com");
+    EXPECT_EQ(parser.content_length().value_or(0), 76u);
+}
+
+TEST_F(HttpIoTest, StreamsLengthBodyInSmallPiecesAndLeavesNextRequestBuffered) {
+    send("POST /EWS/Exchange.asmx HTTP/1.1\r\nHost: x\r\nContent-Length: 20\r\n\r\n"
+         "0123456789abcdefghij"
+         "GET /next HTTP/1.1\r\nHost: x\r\n\r\n");
+    request_parser first(head_);
+    ASSERT_FALSE(head(first));
+    EXPECT_EQ(body(first), "0123456789abcdefghij");
+    request_parser second(head_);
+    ASSERT_FALSE(head(second));
+    EXPECT_EQ(head_.target, "/next");
+}
+
+TEST_F(HttpIoTest, DirectReadsNeverSwallowThePipelinedNextMessage) {
+    request_parser first(head_);
+    send("POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n");
+    ASSERT_FALSE(head(first));
+    // The body arrives after the head, together with the next request.
+    send("hello"
+         "GET /b HTTP/1.1\r\nHost: x\r\n\r\n");
+    EXPECT_EQ(body(first, 4096), "hello");
+    request_parser second(head_);
+    ASSERT_FALSE(head(second));
+    EXPECT_EQ(head_.target, "/b");
+}
+
+TEST_F(HttpIoTest, DecodesChunkedBodyAndDropsTrailers) {
+    send("POST /mapi/emsmdb HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+         "5\r\nhello\r\n1;ext=1\r\n \r\n5\r\nworld\r\n0\r\nX-Trailer: t\r\n\r\n");
+    request_parser parser(head_);
+    ASSERT_FALSE(head(parser));
+    EXPECT_TRUE(parser.chunked());
+    EXPECT_EQ(body(parser), "hello world");
+    EXPECT_TRUE(parser.saw_chunk_extension());
+    EXPECT_EQ(parser.trailer_fields(), 1u);
+    EXPECT_FALSE(head_.fields.contains("X-Trailer"));
+}
+
+TEST_F(HttpIoTest, CleanCloseBeforeAnyByteIsEndOfStream) {
+    peer_.shutdown(tcp::socket::shutdown_send);
+    request_parser parser(head_);
+    EXPECT_EQ(head(parser), http::error::end_of_stream);
+}
+
+TEST_F(HttpIoTest, CloseMidHeadIsPartialMessage) {
+    send("GET / HTTP/1.1\r\nHo");
+    peer_.shutdown(tcp::socket::shutdown_send);
+    request_parser parser(head_);
+    EXPECT_EQ(head(parser), http::error::partial_message);
+}
+
+TEST_F(HttpIoTest, CloseMidBodyIsPartialMessage) {
+    send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc");
+    peer_.shutdown(tcp::socket::shutdown_send);
+    request_parser parser(head_);
+    ASSERT_FALSE(head(parser));
+    EXPECT_THROW(body(parser), boost::system::system_error);
+}
+
+TEST_F(HttpIoTest, LongRequestLineIs414) {
+    send("GET /" + std::string(9000, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n");
+    request_parser parser(head_, parser_limits{.head_bytes = 64 * 1024});
+    auto ec = head(parser);
+    EXPECT_EQ(ec, http_errc::request_line_too_long);
+    EXPECT_EQ(status_for_parse_error(ec), 414u);
+}
+
+TEST_F(HttpIoTest, OversizedFieldIs431) {
+    send("GET / HTTP/1.1\r\nHost: x\r\nCookie: " + std::string(17000, 'c') + "\r\n\r\n");
+    request_parser parser(head_, parser_limits{.head_bytes = 64 * 1024});
+    auto ec = head(parser);
+    EXPECT_EQ(ec, http_errc::field_too_large);
+    EXPECT_EQ(status_for_parse_error(ec), 431u);
+}
+
+TEST_F(HttpIoTest, TooManyFieldsIs431) {
+    std::string req = "GET / HTTP/1.1\r\nHost: x\r\n";
+    for (int i = 0; i < 5; ++i) req += "X-F" + std::to_string(i) + ": v\r\n";
+    send(req + "\r\n");
+    request_parser parser(head_, parser_limits{.fields = 4});
+    EXPECT_EQ(head(parser), http_errc::too_many_fields);
+}
+
+TEST_F(HttpIoTest, OversizedHeadIs431) {
+    std::string req = "GET / HTTP/1.1\r\nHost: x\r\n";
+    for (int i = 0; i < 40; ++i) req += "X-F" + std::to_string(i) + ": " + std::string(100, 'v') + "\r\n";
+    send(req + "\r\n");
+    request_parser parser(head_, parser_limits{.head_bytes = 2048});
+    auto ec = head(parser);
+    EXPECT_EQ(ec, http::error::header_limit);
+    EXPECT_EQ(status_for_parse_error(ec), 431u);
+}
+
+TEST_F(HttpIoTest, BodyOverLimitIs413BeforeAnyBodyByteIsRead) {
+    send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 30000001\r\n\r\n");
+    request_parser parser(head_, parser_limits{.body_bytes = 30'000'000});
+    auto ec = head(parser);
+    EXPECT_EQ(ec, http::error::body_limit);
+    EXPECT_EQ(status_for_parse_error(ec), 413u);
+}
+
+TEST_F(HttpIoTest, ContentLengthWithTransferEncodingIsRejected) {
+    send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n");
+    request_parser parser(head_);
+    EXPECT_TRUE(head(parser));
+}
+
+TEST_F(HttpIoTest, ReadsResponseBodyDelimitedByClose) {
+    send("HTTP/1.0 200 OK\r\n\r\nuntil the end");
+    peer_.shutdown(tcp::socket::shutdown_send);
+    response_parser parser(head_);
+    ASSERT_FALSE(test::run_bounded(ioc_, read_head(*server_, buffer_, parser)));
+    std::string out;
+    std::array<char, 4> chunk;
+    while (!parser.is_done()) {
+        auto [ec, n] = test::run_bounded(
+            ioc_, read_body(*server_, buffer_, parser, asio::buffer(chunk)));
+        ASSERT_FALSE(ec) << ec.message();
+        out.append(chunk.data(), n);
+    }
+    EXPECT_EQ(out, "until the end");
+    EXPECT_EQ(head_.status, 200u);
+}
+
+}  // namespace
+}  // namespace gatehouse::net
