@@ -112,7 +112,7 @@ TEST(Ntlm, AuthenticateMessageCarriesTheSpecificationResponsesAndNames) {
               "68cd0ab851e51c96aabc927bebef6a1c0101000000000000"
               "0000000000000000aaaaaaaaaaaaaaaa0000000002000c00"
               "44006f006d00610069006e0001000c005300650072007600"
-              "6500720000000000000000");
+              "650072000000000000000000");
     EXPECT_EQ(field(28), ntlm::utf16le("Domain"));
     EXPECT_EQ(field(36), ntlm::utf16le("User"));
     EXPECT_EQ(field(44), ntlm::utf16le("COMPUTER"));
