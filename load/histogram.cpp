@@ -67,6 +67,8 @@ std::uint64_t histogram::value_at_quantile(double q) const noexcept {
     q = std::clamp(q, 0.0, 1.0);
     auto rank = static_cast<std::uint64_t>(std::ceil(q * double(total_)));
     rank = std::clamp<std::uint64_t>(rank, 1, total_);
+    if (rank == total_) return max_;  // the extremes are known exactly
+    if (rank == 1) return min_;
     std::uint64_t seen = 0;
     for (std::size_t i = 0; i < counts_.size(); ++i) {
         seen += counts_[i];
