@@ -40,6 +40,13 @@ arrival_schedule arrival_schedule::ramping(double start_rate, std::vector<stage>
     return s;
 }
 
+arrival_schedule arrival_schedule::at_times(std::vector<run_duration> times) {
+    BOOST_ASSERT(std::is_sorted(times.begin(), times.end()));
+    arrival_schedule s;
+    s.times_ = std::move(times);
+    return s;
+}
+
 double arrival_schedule::arrivals_in(const segment& s, double elapsed_s) const {
     if (s.open || s.length_s == 0) return s.from * elapsed_s;
     double slope = (s.to - s.from) / s.length_s;
@@ -47,6 +54,10 @@ double arrival_schedule::arrivals_in(const segment& s, double elapsed_s) const {
 }
 
 std::optional<run_duration> arrival_schedule::due(std::uint64_t n) const {
+    if (!times_.empty()) {
+        if (n >= times_.size()) return std::nullopt;
+        return times_[n];
+    }
     double x = double(n);
     for (const auto& s : segments_) {
         if (s.open) return from_seconds(s.start_s + (x - s.before) / s.from);
@@ -65,6 +76,9 @@ std::optional<run_duration> arrival_schedule::due(std::uint64_t n) const {
 }
 
 std::uint64_t arrival_schedule::due_before(run_duration t) const {
+    if (!times_.empty())
+        return static_cast<std::uint64_t>(std::lower_bound(times_.begin(), times_.end(), t) -
+                                          times_.begin());
     double at = seconds(t);
     if (at <= 0) return 0;
     double total = 0;
@@ -90,6 +104,7 @@ std::uint64_t arrival_schedule::due_before(run_duration t) const {
 }
 
 std::optional<run_duration> arrival_schedule::end() const {
+    if (!times_.empty()) return times_.back();
     if (segments_.empty()) return run_duration::zero();
     const auto& last = segments_.back();
     if (last.open) return std::nullopt;
@@ -97,6 +112,7 @@ std::optional<run_duration> arrival_schedule::end() const {
 }
 
 double arrival_schedule::rate_at(run_duration t) const {
+    if (!times_.empty()) return 0;
     double at = seconds(t);
     for (const auto& s : segments_) {
         if (s.open) return s.from;
@@ -110,6 +126,7 @@ double arrival_schedule::rate_at(run_duration t) const {
 
 arrival_schedule arrival_schedule::scaled(double factor) const {
     BOOST_ASSERT(factor > 0 && factor <= 1);
+    BOOST_ASSERT(times_.empty());  // explicit times are shared out by index, not scaled
     arrival_schedule s = *this;
     for (auto& seg : s.segments_) {
         seg.from *= factor;

@@ -32,6 +32,9 @@ public:
     static arrival_schedule constant(double per_second);
     // A ramp; the schedule ends with the last stage. Rates are >= 0.
     static arrival_schedule ramping(double start_rate, std::vector<stage> stages);
+    // Arrivals at the given times (ascending), as a log replay keeps them.
+    static arrival_schedule at_times(std::vector<run_duration> times);
+    bool is_explicit() const noexcept { return !times_.empty(); }
 
     // When arrival `n` is due, or nullopt when the schedule ends before it.
     std::optional<run_duration> due(std::uint64_t n) const;
@@ -57,6 +60,7 @@ private:
     double arrivals_in(const segment& s, double elapsed_s) const;
 
     std::vector<segment> segments_;
+    std::vector<run_duration> times_;
 };
 
 class vu_schedule {
