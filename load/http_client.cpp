@@ -207,6 +207,16 @@ void http_client::store_cookies(const net::http_head& head, std::string_view tar
 
 void http_client::drop_connection() { connection_.reset(); }
 
+std::string http_client::host_header() const {
+    const auto& t = connector_.target();
+    if (!t.host_header.empty()) return t.host_header;
+    return t.host + ":" + t.port;
+}
+
+std::string http_client::origin() const {
+    return (connector_.target().tls ? "https://" : "http://") + host_header();
+}
+
 awaitable<std::unique_ptr<http_connection>> http_client::open(http_response& out) {
     if (stopping()) {
         out.interrupted = true;

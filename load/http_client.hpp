@@ -121,6 +121,11 @@ public:
     // Stores the Set-Cookie fields of `head`, answering a request for `target`.
     void store_cookies(const net::http_head& head, std::string_view target);
 
+    // The Host header requests carry by default.
+    std::string host_header() const;
+    // "https://host" or "http://host", for the absolute URLs clients build (OWA destination).
+    std::string origin() const;
+
     // Closes the kept-alive connection (the next request opens a new one).
     void drop_connection();
     cookie_jar& cookies() noexcept { return jar_; }

@@ -77,7 +77,8 @@ steady_clock::duration vu::scaled(steady_clock::duration d) const noexcept {
 }
 
 awaitable<bool> vu::step(std::uint32_t profile, std::uint32_t key, const http_request& req,
-                         std::initializer_list<unsigned> expected, bool long_poll) {
+                         expected_status expected, bool long_poll,
+                         response_check check) {
     if (stopping()) {
         interrupted_ = true;
         intended_.reset();
@@ -95,13 +96,8 @@ awaitable<bool> vu::step(std::uint32_t profile, std::uint32_t key, const http_re
     bool ok = !response_.failed;
     bool unexpected = false;
     if (ok) {
-        if (expected.size() == 0) {
-            unexpected = response_.status >= 400;
-        } else {
-            unexpected = true;
-            for (auto s : expected)
-                if (s == response_.status) unexpected = false;
-        }
+        unexpected = !expected.accepts(response_.status);
+        if (!unexpected && check) unexpected = !check(response_, *this);
         ok = !unexpected;
     }
     recorder::request r;

@@ -12,7 +12,6 @@
 #include "load/url_list.hpp"
 #include "load/w3c_log.hpp"
 
-#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <random>
@@ -46,6 +45,22 @@ struct workload_options {
 
 struct worker_services;
 
+// The statuses a step expects (up to four); none listed means any status below 400. A plain
+// class rather than std::initializer_list: GCC 12 cannot keep an initializer list's array
+// across a co_await ("array used as initializer").
+struct expected_status {
+    expected_status() = default;
+    expected_status(unsigned a, unsigned b = 0, unsigned c = 0, unsigned d = 0)
+        : codes{a, b, c, d} {}
+    bool accepts(unsigned status) const noexcept {
+        if (codes[0] == 0) return status != 0 && status < 400;
+        for (auto c : codes)
+            if (c != 0 && c == status) return true;
+        return false;
+    }
+    unsigned codes[4] = {0, 0, 0, 0};
+};
+
 class vu {
 public:
     using time_point = steady_clock::time_point;
@@ -57,6 +72,7 @@ public:
     std::size_t index() const noexcept { return index_; }
     http_client& http() noexcept { return *http_; }
     cookie_jar& cookies() noexcept { return jar_; }
+    const cookie_jar& cookies() const noexcept { return jar_; }
     recorder& rec() noexcept;
     const workload_options& options() const noexcept;
     std::mt19937_64& random() noexcept { return random_; }
@@ -74,8 +90,12 @@ public:
     // Sends `req` as step `key` of profile `profile`, records the outcome and returns true when
     // a response arrived with an expected status (any status below 400 when `expected` is
     // empty). Returns false without sending once the run is stopping.
+    // `check`, when given, also judges the response (a cookie that must now be set, a SOAP
+    // ResponseClass…); false makes it count as an error.
+    using response_check = bool (*)(const http_response&, const vu&);
     awaitable<bool> step(std::uint32_t profile, std::uint32_t key, const http_request& req,
-                         std::initializer_list<unsigned> expected = {}, bool long_poll = false);
+                         expected_status expected = {}, bool long_poll = false,
+                         response_check check = nullptr);
     const http_response& last() const noexcept { return response_; }
     // Records an outcome measured by the profile itself (for example an RPC echo PDU).
     void record(std::uint32_t profile, std::uint32_t key, unsigned status,
