@@ -237,6 +237,7 @@ awaitable<std::unique_ptr<http_connection>> http_client::open(http_response& out
 
 awaitable<bool> http_client::ensure_connection(http_response& out) {
     if (connection_ && connection_->stream().is_open()) co_return true;
+    connection_.reset();
     connection_ = co_await open(out);
     co_return connection_ != nullptr;
 }
@@ -414,19 +415,21 @@ awaitable<std::optional<std::string>> http_client::authorize(http_connection& c,
 awaitable<void> http_client::exchange(const http_request& req, http_response& out) {
     out.reset();
     bool ntlm = auth_ == auth_scheme::ntlm || auth_ == auth_scheme::negotiate;
+    // A connection that is done is closed, not destroyed: `out.head` points into it until the
+    // next exchange, and ensure_connection() replaces it then.
     for (int attempt = 0; attempt < 2; ++attempt) {
         if (!co_await ensure_connection(out)) co_return;
         auto& c = *connection_;
         c.stream().expires_after(timeout_of(req));
         auto authorization = co_await authorize(c, req, out);
         if (!authorization) {
-            if (out.failed || out.interrupted) connection_.reset();
+            if (out.failed || out.interrupted) c.stream().close();
             co_return;
         }
         bool sent_auth = ntlm && !authorization->empty();
         co_await send_and_receive(c, req, *authorization, out);
         if (out.failed || out.interrupted) {
-            connection_.reset();
+            c.stream().close();
             co_return;
         }
         if (ntlm && out.status == 401) {
@@ -434,7 +437,7 @@ awaitable<void> http_client::exchange(const http_request& req, http_response& ou
                 // The AUTHENTICATE leg itself was refused: wrong password, or the handshake
                 // was split across back-end connections by a proxy.
                 if (counters_) counters_->count("auth_failures");
-                connection_.reset();
+                c.stream().close();
                 co_return;
             }
             if (c.authenticated && attempt == 0 && c.stream().is_open()) {
@@ -446,7 +449,6 @@ awaitable<void> http_client::exchange(const http_request& req, http_response& ou
             }
         }
         if (sent_auth && out.status != 401) c.authenticated = true;
-        if (!c.stream().is_open()) connection_.reset();
         co_return;
     }
 }

@@ -544,7 +544,7 @@ awaitable<void> mini_exchange::serve(std::shared_ptr<connection> c) {
         else if (path.starts_with("/mapi/emsmdb")) keep = co_await h.mapi();
         else if (path == "/rpc/rpcproxy.dll") keep = co_await h.rpc();
         else {
-            co_await h.body();
+            co_await h.body(std::size_t{1} << 30);
             h.add("Content-Type", "text/plain");
             keep = co_await h.respond(200, "ok");
         }
