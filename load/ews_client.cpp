@@ -31,36 +31,40 @@ public:
         co_return co_await exchange::autodiscover(v, profile_, key(v, "ews.autodiscover"), false);
     }
 
+    // GetFolder, FindItem, GetItem in turn. The request is built before the co_await: GCC 12
+    // mishandles temporaries of a conditional expression inside one.
     awaitable<bool> task(vu& v) override {
-        switch (next_++ % 3) {
-            case 0:
-                co_return co_await call(v, "GetFolder",
-                                        "<m:GetFolder><m:FolderShape><t:BaseShape>Default"
-                                        "</t:BaseShape></m:FolderShape><m:FolderIds>"
-                                        "<t:DistinguishedFolderId Id=\"inbox\"/></m:FolderIds>"
-                                        "</m:GetFolder>");
-            case 1: {
-                bool ok = co_await call(
-                    v, "FindItem",
-                    "<m:FindItem Traversal=\"Shallow\"><m:ItemShape><t:BaseShape>IdOnly"
-                    "</t:BaseShape></m:ItemShape><m:IndexedPageItemView MaxEntriesReturned=\"20\" "
-                    "Offset=\"0\" BasePoint=\"Beginning\"/><m:ParentFolderIds>"
-                    "<t:DistinguishedFolderId Id=\"inbox\"/></m:ParentFolderIds></m:FindItem>");
-                // Remember an item to read next.
-                const auto& body = v.last().body;
-                if (auto at = body.find("ItemId Id=\""); ok && at != std::string::npos) {
-                    at += 11;
-                    item_id_ = body.substr(at, body.find('"', at) - at);
-                }
-                co_return ok;
-            }
-            default:
-                co_return co_await call(v, "GetItem",
-                                        "<m:GetItem><m:ItemShape><t:BaseShape>Default"
-                                        "</t:BaseShape></m:ItemShape><m:ItemIds><t:ItemId Id=\"" +
-                                            (item_id_.empty() ? std::string("AAMkAGI2") : item_id_) +
-                                            "\"/></m:ItemIds></m:GetItem>");
+        auto which = next_++ % 3;
+        std::string operation;
+        std::string body;
+        if (which == 0) {
+            operation = "GetFolder";
+            body = "<m:GetFolder><m:FolderShape><t:BaseShape>Default</t:BaseShape>"
+                   "</m:FolderShape><m:FolderIds><t:DistinguishedFolderId Id=\"inbox\"/>"
+                   "</m:FolderIds></m:GetFolder>";
+        } else if (which == 1) {
+            operation = "FindItem";
+            body = "<m:FindItem Traversal=\"Shallow\"><m:ItemShape><t:BaseShape>IdOnly"
+                   "</t:BaseShape></m:ItemShape><m:IndexedPageItemView MaxEntriesReturned=\"20\" "
+                   "Offset=\"0\" BasePoint=\"Beginning\"/><m:ParentFolderIds>"
+                   "<t:DistinguishedFolderId Id=\"inbox\"/></m:ParentFolderIds></m:FindItem>";
+        } else {
+            operation = "GetItem";
+            std::string id = item_id_;
+            if (id.empty()) id = "AAMkAGI2";
+            body = "<m:GetItem><m:ItemShape><t:BaseShape>Default</t:BaseShape></m:ItemShape>"
+                   "<m:ItemIds><t:ItemId Id=\"" + id + "\"/></m:ItemIds></m:GetItem>";
         }
+        bool ok = co_await call(v, std::move(operation), std::move(body));
+        if (ok && which == 1) {
+            // Remember an item to read next.
+            const auto& response = v.last().body;
+            if (auto at = response.find("ItemId Id=\""); at != std::string::npos) {
+                at += 11;
+                item_id_ = response.substr(at, response.find('"', at) - at);
+            }
+        }
+        co_return ok;
     }
 
     awaitable<bool> logoff(vu&) override { co_return true; }

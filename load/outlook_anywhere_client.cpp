@@ -93,10 +93,10 @@ public:
                 co_await close(v);
                 co_return false;
             }
-            bool ok = interval.count() > 0 ? co_await task(v)
-                                           : (steady_clock::now() - last_in_write_ <
-                                                      keepalive(v) ||
-                                              co_await send_ping(v));
+            bool ok = true;
+            if (interval.count() > 0) ok = co_await task(v);
+            else if (steady_clock::now() - last_in_write_ >= keepalive(v))
+                ok = co_await send_ping(v);
             if (!ok) {
                 co_await close(v);
                 co_return false;

@@ -1,0 +1,161 @@
+// The Exchange client profiles end to end through gatehouse::load's runner, against a loopback
+// Exchange front end (tests/unit/load/mini_exchange): each profile's requests in order, its
+// authentication, and its long-lived requests (the RPC channel pair, the ActiveSync Ping).
+#include "load/runner.hpp"
+#include "tests/unit/load/mini_exchange.hpp"
+
+#include <gtest/gtest.h>
+
+namespace gatehouse::load {
+namespace {
+
+plan profile_plan(const test::mini_exchange& server, std::string profile) {
+    plan p;
+    p.target.host = "127.0.0.1";
+    p.target.port = std::to_string(server.endpoint().port());
+    p.target.host_header = "mail.contoso.com";
+    p.workload.profile = std::move(profile);
+    p.workload.time_scale = 0.01;
+    p.count = 1;
+    return p;
+}
+
+std::vector<std::string> paths(const std::vector<std::string>& requests) {
+    std::vector<std::string> out;
+    for (const auto& r : requests) out.push_back(r.substr(0, r.find('?')));
+    return out;
+}
+
+TEST(LoadExchange, OwaUserLogsOnWithFormsAndSendsTheCanary) {
+    test::mini_exchange server;
+    auto p = profile_plan(server, "owa");
+    p.workload.tasks = 2;
+    auto r = load_runner(p).run();
+    EXPECT_EQ(r.totals.errors, 0u);
+    EXPECT_EQ(r.iterations.completed, 1u);
+    auto log = server.requests();
+    ASSERT_EQ(log.size(), 9u);
+    EXPECT_EQ(log[0], "GET /owa");
+    EXPECT_EQ(log[1], "GET /owa/auth/logon.aspx?url=http%3a%2f%2fmail.contoso.com%2fowa%2f"
+                      "&reason=0");
+    EXPECT_TRUE(log[2].starts_with("GET /owa/auth/logon.aspx?replaceCurrent=1&url="));
+    EXPECT_EQ(log[3], "POST /owa/auth.owa");
+    EXPECT_EQ(log[4], "GET /owa/");
+    EXPECT_EQ(log[5], "POST /owa/service.svc?action=GetOwaUserConfiguration&app=Mail");
+    EXPECT_EQ(log[6], "POST /owa/service.svc?action=FindItem&app=Mail");
+    EXPECT_EQ(log[7], "POST /owa/service.svc?action=GetItem&app=Mail");
+    EXPECT_EQ(log[8], "GET /owa/logoff.owa");
+    // The service calls were accepted: the canary cookie was echoed in the header.
+    EXPECT_EQ(r.urls.at("owa.service.FindItem").by_status.at(200), 1u);
+}
+
+TEST(LoadExchange, OwaWrongPasswordIsALogonFailure) {
+    test::mini_exchange server;
+    auto p = profile_plan(server, "owa");
+    p.account.password = "wrong";
+    auto r = load_runner(p).run();
+    EXPECT_EQ(r.iterations.failed, 1u);
+    EXPECT_EQ(r.urls.at("owa.auth").errors, 1u);  // 302 without cadata
+}
+
+TEST(LoadExchange, EwsClientAuthenticatesItsConnectionOnceWithNtlm) {
+    test::mini_exchange server;
+    auto p = profile_plan(server, "ews");
+    p.workload.tasks = 3;
+    auto r = load_runner(p).run();
+    EXPECT_EQ(r.totals.errors, 0u);
+    EXPECT_EQ(server.ntlm_authenticated(), 1u);  // one connection, one handshake
+    EXPECT_EQ(server.ntlm_failed(), 0u);
+    EXPECT_EQ(server.continues_sent(), 3u);      // Expect: 100-continue on each SOAP call
+    auto log = paths(server.requests());
+    std::vector<std::string> expected{"POST /autodiscover/autodiscover.xml",  // NEGOTIATE leg
+                                      "POST /autodiscover/autodiscover.xml",  // AUTHENTICATE
+                                      "POST /EWS/Exchange.asmx", "POST /EWS/Exchange.asmx",
+                                      "POST /EWS/Exchange.asmx"};
+    EXPECT_EQ(log, expected);
+    EXPECT_EQ(r.counters.at("ntlm_handshakes"), 1u);
+    EXPECT_EQ(r.urls.at("ews.GetItem").requests, 1u);
+}
+
+TEST(LoadExchange, NtlmWithAWrongPasswordFailsAsTheServerSaysSo) {
+    test::mini_exchange server;
+    auto p = profile_plan(server, "ews");
+    p.account.password = "wrong";
+    auto r = load_runner(p).run();
+    EXPECT_EQ(server.ntlm_failed(), 1u);
+    EXPECT_EQ(r.totals.by_status.at(401), 1u);
+    EXPECT_EQ(r.counters.at("auth_failures"), 1u);
+    EXPECT_EQ(r.iterations.failed, 1u);
+}
+
+// HeartbeatInterval 100 s, scaled by 0.01 on both sides: the server holds the Ping 1 s.
+TEST(LoadExchange, ActiveSyncPingIsHeldForItsHeartbeat) {
+    test::mini_exchange server({.time_scale = 0.01});
+    auto p = profile_plan(server, "activesync");
+    p.workload.heartbeat = std::chrono::seconds(100);
+    auto r = load_runner(p).run();
+    EXPECT_EQ(r.totals.errors, 0u);
+    auto log = paths(server.requests());
+    std::vector<std::string> expected{
+        "OPTIONS /Microsoft-Server-ActiveSync", "POST /Microsoft-Server-ActiveSync",
+        "POST /Microsoft-Server-ActiveSync", "POST /Microsoft-Server-ActiveSync"};
+    EXPECT_EQ(log, expected);
+    EXPECT_TRUE(server.requests()[3].find("Cmd=Ping") != std::string::npos);
+    const auto& ping = r.urls.at("eas.Ping").latency;
+    EXPECT_GE(ping.min(), 1'000'000u);
+    EXPECT_LT(ping.max(), 3'000'000u);
+    EXPECT_TRUE(r.totals.latency.max() < 1'000'000u);  // the hold stays out of the totals
+}
+
+TEST(LoadExchange, MapiClientCarriesItsSessionCookies) {
+    test::mini_exchange server({.time_scale = 0.001});
+    auto p = profile_plan(server, "mapi");
+    p.workload.tasks = 2;
+    auto r = load_runner(p).run();
+    EXPECT_EQ(r.totals.errors, 0u);  // the server answers X-ResponseCode 13 without cookies
+    for (auto step : {"mapi.Connect", "mapi.Execute", "mapi.NotificationWait", "mapi.Disconnect"})
+        EXPECT_EQ(r.urls.at(step).errors, 0u) << step;
+    EXPECT_EQ(r.urls.at("mapi.Execute").requests, 2u);
+    auto log = paths(server.requests());
+    EXPECT_EQ(log.back(), "POST /mapi/emsmdb/");
+}
+
+// The channel pair is held for 100 s × 0.01 with an RPC every 250 ms through it; the IN channel
+// idles longer than its keep-alive (20 s × 0.01) between RPCs, so pings go up it too.
+TEST(LoadExchange, OutlookAnywhereHoldsAChannelPairAndEchoesRpcs) {
+    test::mini_exchange server;
+    auto p = profile_plan(server, "outlook-anywhere");
+    p.workload.rpc_hold = std::chrono::seconds(100);
+    p.workload.rpc_interval = std::chrono::milliseconds(250);
+    p.workload.rpc_keepalive = std::chrono::seconds(20);
+    auto r = load_runner(p).run();
+    EXPECT_EQ(r.totals.errors, 0u);
+    EXPECT_EQ(server.rpc_pairs(), 1u);
+    EXPECT_GE(server.rpc_echoes(), 3u);
+    EXPECT_EQ(r.urls.at("oa.connect").requests, 1u);
+    EXPECT_EQ(r.urls.at("oa.rpc").requests, server.rpc_echoes());
+    EXPECT_GE(r.urls.at("oa.ping").requests, 1u);
+    EXPECT_EQ(r.urls.at("oa.hold").requests, 1u);
+    EXPECT_GE(server.ntlm_authenticated(), 3u);  // autodiscover/echo, OUT and IN channels
+    auto log = server.requests();
+    auto in = std::find_if(log.begin(), log.end(),
+                           [](const std::string& s) { return s.starts_with("RPC_IN_DATA"); });
+    ASSERT_NE(in, log.end());
+    EXPECT_EQ(*in, "RPC_IN_DATA /rpc/rpcproxy.dll?bbbb@contoso.com:6001");
+}
+
+// A light day (33 tasks) of 8 h compressed to 1.4 s: every task planned is achieved.
+TEST(LoadExchange, UserDayAchievesItsPlannedTasks) {
+    test::mini_exchange server;
+    auto p = profile_plan(server, "user-day");
+    p.workload.day = "light";
+    p.workload.mix = "ews:1";
+    p.workload.time_scale = 0.00005;
+    auto r = load_runner(p).run();
+    EXPECT_EQ(r.iterations.tasks_planned, 33u);
+    EXPECT_EQ(r.iterations.tasks_achieved, 33u);
+    EXPECT_EQ(r.profiles.at("ews").requests, 33u + 1u);  // the tasks and the autodiscover
+}
+
+}  // namespace
+}  // namespace gatehouse::load
