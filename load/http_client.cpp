@@ -7,6 +7,7 @@
 #include <array>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/beast/http/error.hpp>
+#include <openssl/ssl.h>
 
 namespace gatehouse::load {
 
@@ -80,6 +81,10 @@ http_connection::http_connection(std::unique_ptr<net::stream> s, stream_registry
 
 http_connection::~http_connection() {
     if (registry_) registry_->remove(stream_.get());
+    // Closing without close_notify would make OpenSSL mark the session not resumable (it
+    // treats an unannounced close as a possible truncation attack); clients close
+    // connections that way all the time and still resume, so record the shutdown as done.
+    if (auto* ssl = stream_->ssl()) SSL_set_shutdown(ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
 }
 
 awaitable<error_code> http_connection::read_head(bool head_request, bool stop_at_interim) {

@@ -7,8 +7,11 @@
 #include "net/http_io.hpp"
 #include "net/http_message.hpp"
 #include "net/stream.hpp"
+#include "net/tls.hpp"
 
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <openssl/ssl.h>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <optional>
 #include <random>
@@ -18,8 +21,11 @@ namespace gatehouse::test {
 namespace ntlm = load::ntlm;
 
 struct mini_exchange::connection {
-    explicit connection(tcp::socket s) : stream(std::move(s)) {}
-    net::stream stream;
+    connection(tcp::socket s, asio::ssl::context* tls)
+        : stream_(tls ? std::make_unique<net::stream>(std::move(s), *tls)
+                      : std::make_unique<net::stream>(std::move(s))) {}
+    net::stream& stream() { return *stream_; }
+    std::unique_ptr<net::stream> stream_;
     beast::flat_buffer buffer;
     net::http_head head;
     std::optional<ntlm::bytes8> challenge;
@@ -136,7 +142,7 @@ struct handler {
     net::http_head& head;
     net::request_parser& parser;
 
-    net::stream& stream() { return conn->stream; }
+    net::stream& stream() { return conn->stream(); }
 
     awaitable<bool> write(std::string bytes) {
         auto [ec, n] = co_await stream().write(asio::buffer(bytes));
@@ -298,7 +304,7 @@ struct handler {
     }
 
     awaitable<bool> autodiscover() {
-        if (!co_await ntlm_authenticated()) co_return conn->stream.is_open();
+        if (!co_await ntlm_authenticated()) co_return conn->stream().is_open();
         auto request = co_await body();
         if (!request || request->find("<EMailAddress>") == std::string::npos)
             co_return co_await respond(400, "");
@@ -318,7 +324,7 @@ struct handler {
     }
 
     awaitable<bool> ews() {
-        if (!co_await ntlm_authenticated()) co_return conn->stream.is_open();
+        if (!co_await ntlm_authenticated()) co_return conn->stream().is_open();
         if (!co_await maybe_continue()) co_return false;
         auto soap = co_await body();
         if (!soap) co_return false;
@@ -373,7 +379,7 @@ struct handler {
     }
 
     awaitable<bool> mapi() {
-        if (!co_await ntlm_authenticated()) co_return conn->stream.is_open();
+        if (!co_await ntlm_authenticated()) co_return conn->stream().is_open();
         auto request = co_await body();
         if (!request) co_return false;
         auto type = std::string(head.fields.find("X-RequestType").value_or(""));
@@ -409,7 +415,7 @@ struct handler {
     }
 
     awaitable<bool> rpc() {
-        if (!co_await ntlm_authenticated()) co_return conn->stream.is_open();
+        if (!co_await ntlm_authenticated()) co_return conn->stream().is_open();
         auto length = std::stoull(std::string(head.fields.find("Content-Length").value_or("0")));
         if (length <= 0x10) {
             co_await body();
@@ -472,13 +478,13 @@ struct handler {
                                    "\x00\x00\x00\x03\x00\x06\x00\x00\x00\x01\x00\x00\x00\x00\x00"
                                    "\x00\x00\x00\x00\x01\x00\x02\x00\x00\x00\xc0\xd4\x01\x00",
                                    44);
-                    co_await out->stream.write(asio::buffer(c2));
+                    co_await out->stream().write(asio::buffer(c2));
                 } else if (out && h->type == load::rts::ptype_request) {
                     // Echo: a response PDU with the request's call_id.
                     std::string res = pdu;
                     res[2] = char(load::rts::ptype_response);
                     ++server.rpc_echoes_;
-                    co_await out->stream.write(asio::buffer(res));
+                    co_await out->stream().write(asio::buffer(res));
                 }
             }
             auto [ec, n] = co_await net::read_body(stream(), conn->buffer, parser,
@@ -486,7 +492,7 @@ struct handler {
             if (ec || n == 0) break;
             pdus.append(chunk.data(), n);
         }
-        if (out) out->stream.close();
+        if (out) out->stream().close();
         co_return false;
     }
 };
@@ -495,6 +501,11 @@ mini_exchange::mini_exchange() : mini_exchange(options{}) {}
 
 mini_exchange::mini_exchange(options o)
     : options_(std::move(o)), acceptor_(ioc_, {asio::ip::make_address("127.0.0.1"), 0}) {
+    if (options_.tls) {
+        authority_ = net::make_authority("mini exchange test authority");
+        tls_ = net::make_server_context(
+            net::issue_certificate(authority_, {"mail.contoso.com", "127.0.0.1"}));
+    }
     endpoint_ = acceptor_.local_endpoint();
     asio::co_spawn(ioc_, accept_loop(), asio::detached);
     thread_ = std::thread([this] { ioc_.run(); });
@@ -519,16 +530,22 @@ awaitable<void> mini_exchange::accept_loop() {
     for (;;) {
         auto [ec, socket] = co_await acceptor_.async_accept(use_nothrow);
         if (ec) co_return;
-        asio::co_spawn(ioc_, serve(std::make_shared<connection>(std::move(socket))),
+        asio::co_spawn(ioc_, serve(std::make_shared<connection>(std::move(socket), tls_.get())),
                        asio::detached);
     }
 }
 
 awaitable<void> mini_exchange::serve(std::shared_ptr<connection> c) {
+    if (tls_) {
+        c->stream().expires_after(std::chrono::seconds(10));
+        if (co_await c->stream().handshake(asio::ssl::stream_base::server)) co_return;
+        ++tls_handshakes_;
+        if (SSL_session_reused(c->stream().ssl())) ++tls_resumed_;
+    }
     for (;;) {
-        c->stream.expires_after(std::chrono::seconds(30));
+        c->stream().expires_after(std::chrono::seconds(30));
         net::request_parser parser(c->head);
-        if (co_await net::read_head(c->stream, c->buffer, parser)) co_return;
+        if (co_await net::read_head(c->stream(), c->buffer, parser)) co_return;
         log(c->head.method + " " + c->head.target);
         if (options_.delay.count() > 0) {
             asio::steady_timer t(ioc_, options_.delay);
@@ -548,7 +565,7 @@ awaitable<void> mini_exchange::serve(std::shared_ptr<connection> c) {
             h.add("Content-Type", "text/plain");
             keep = co_await h.respond(200, "ok");
         }
-        if (!keep || !c->stream.is_open()) co_return;
+        if (!keep || !c->stream().is_open()) co_return;
     }
 }
 

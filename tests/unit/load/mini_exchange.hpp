@@ -7,6 +7,9 @@
 // virtual-connection cookie and echoing RPC PDUs. It runs on a thread of its own.
 
 #include "net/awaitable.hpp"
+#include "net/certificate.hpp"
+
+#include <boost/asio/ssl/context.hpp>
 
 #include <atomic>
 #include <boost/asio/io_context.hpp>
@@ -25,6 +28,7 @@ public:
         std::string password = "P@ssw0rd";  // every user's
         double time_scale = 0.01;           // Ping heartbeats and MAPI waits are scaled
         std::chrono::milliseconds delay{0};  // added before every response
+        bool tls = false;  // serve HTTPS with a certificate from authority()
     };
 
     mini_exchange();
@@ -40,6 +44,10 @@ public:
     unsigned rpc_pairs() const { return rpc_pairs_; }
     unsigned rpc_echoes() const { return rpc_echoes_; }
     unsigned continues_sent() const { return continues_; }
+    unsigned tls_handshakes() const { return tls_handshakes_; }
+    unsigned tls_resumed() const { return tls_resumed_; }
+    // The authority that signed the TLS certificate (for mail.contoso.com and 127.0.0.1).
+    const net::certificate& authority() const { return authority_; }
 
     struct connection;  // one client connection (defined in the .cpp)
 
@@ -57,7 +65,9 @@ private:
     std::vector<std::string> log_;
     std::map<std::string, std::shared_ptr<connection>> waiting_out_;  // by VC cookie
     std::atomic<unsigned> ntlm_ok_{0}, ntlm_failed_{0}, rpc_pairs_{0}, rpc_echoes_{0};
-    std::atomic<unsigned> continues_{0};
+    std::atomic<unsigned> continues_{0}, tls_handshakes_{0}, tls_resumed_{0};
+    net::certificate authority_;
+    std::unique_ptr<asio::ssl::context> tls_;
 
     friend struct handler;
 };

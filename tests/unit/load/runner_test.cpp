@@ -170,3 +170,56 @@ TEST(Runner, BadPlansAndTargetsHaveTheirExitCodes) {
 
 }  // namespace
 }  // namespace gatehouse::load
+
+namespace gatehouse::load {
+namespace {
+
+plan tls_plan(const test::mini_exchange& server) {
+    plan p;
+    p.target.host = "127.0.0.1";
+    p.target.port = std::to_string(server.endpoint().port());
+    p.target.tls = true;
+    p.target.server_name = "mail.contoso.com";
+    p.target.tls_options.trusted_pem = server.authority().chain_pem;
+    p.target.tls_options.system_trust = false;
+    p.workload.profile = "urls";
+    p.workload.urls = {{.method = "GET", .target = "/"}};
+    p.client.keep_alive = false;
+    p.count = 4;
+    return p;
+}
+
+TEST(RunnerTls, SessionsAreResumedAcrossNewConnections) {
+    test::mini_exchange server({.tls = true});
+    auto r = load_runner(tls_plan(server)).run();
+    EXPECT_EQ(r.totals.errors, 0u);
+    EXPECT_EQ(r.counters.at("tls_full"), 1u);
+    EXPECT_EQ(r.counters.at("tls_resumed"), 3u);
+    EXPECT_EQ(server.tls_resumed(), 3u);
+}
+
+TEST(RunnerTls, ResumptionOffMeansAFullHandshakeEachTime) {
+    test::mini_exchange server({.tls = true});
+    auto p = tls_plan(server);
+    p.target.tls_options.session_resumption = false;
+    auto r = load_runner(p).run();
+    EXPECT_EQ(r.counters.at("tls_full"), 4u);
+    EXPECT_EQ(r.counters.count("tls_resumed"), 0u);
+    EXPECT_EQ(server.tls_resumed(), 0u);
+}
+
+TEST(RunnerTls, UntrustedCertificateMakesTheTargetUnreachable) {
+    test::mini_exchange server({.tls = true});
+    auto p = tls_plan(server);
+    p.target.tls_options.trusted_pem.clear();
+    try {
+        load_runner(p).run();
+        FAIL() << "an untrusted certificate was accepted";
+    } catch (const load_error& e) {
+        EXPECT_EQ(e.code(), exit_code::unreachable);
+        EXPECT_TRUE(std::string(e.what()).starts_with("TLS handshake with https://127.0.0.1:"));
+    }
+}
+
+}  // namespace
+}  // namespace gatehouse::load
