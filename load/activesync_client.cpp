@@ -2,7 +2,6 @@
 // Direct Push Ping, held by the server up to the HeartbeatInterval with no bytes flowing
 // (WBXML of §6.4). Basic authentication on every request, as devices do.
 #include "load/exchange_client.hpp"
-
 #include "load/wbxml.hpp"
 
 namespace gatehouse::load {
@@ -30,10 +29,10 @@ public:
     }
 
     awaitable<bool> logon(vu& v) override {
-        http_request r = request(v, "OPTIONS", "/Microsoft-Server-ActiveSync?User=" +
-                                                   exchange::form_encode(v.user()) +
-                                                   "&DeviceId=" + v.device_id() +
-                                                   "&DeviceType=iPhone");
+        http_request r =
+            request(v, "OPTIONS",
+                    "/Microsoft-Server-ActiveSync?User=" + exchange::form_encode(v.user()) +
+                        "&DeviceId=" + v.device_id() + "&DeviceType=iPhone");
         if (!co_await v.step(profile_, key(v, "eas.OPTIONS"), r, {200})) co_return false;
         auto body = wbxml::folder_sync_request(folder_key_);
         r = command(v, "FolderSync", body);
@@ -52,8 +51,8 @@ public:
         http_request r = command(v, "Sync", sync);
         if (!co_await v.step(profile_, key(v, "eas.Sync"), r, {200}, false, is_wbxml_status_ok))
             co_return false;
-        if (auto k = wbxml::find_text(v.last().body, wbxml::page_airsync,
-                                      wbxml::tag_airsync_sync_key))
+        if (auto k =
+                wbxml::find_text(v.last().body, wbxml::page_airsync, wbxml::tag_airsync_sync_key))
             sync_key_ = *k;
 
         auto ping = wbxml::ping_request(heartbeat_, "1");
@@ -62,13 +61,12 @@ public:
         auto hold = v.scaled(std::chrono::seconds(heartbeat_));
         r.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(hold * 1.25) +
                     std::chrono::seconds(10);
-        bool ok = co_await v.step(profile_, key(v, "eas.Ping"), r, {200}, true,
-                                  is_wbxml_status_ok);
+        bool ok = co_await v.step(profile_, key(v, "eas.Ping"), r, {200}, true, is_wbxml_status_ok);
         if (auto s = wbxml::find_text(v.last().body, wbxml::page_ping, wbxml::tag_ping_status);
             s && *s == "5") {
             // Heartbeat out of range: the server names the bound to use next time.
-            if (auto hb = wbxml::find_text(v.last().body, wbxml::page_ping,
-                                           wbxml::tag_ping_heartbeat))
+            if (auto hb =
+                    wbxml::find_text(v.last().body, wbxml::page_ping, wbxml::tag_ping_heartbeat))
                 heartbeat_ = static_cast<unsigned>(std::stoul(*hb));
         }
         co_return ok;
@@ -97,9 +95,10 @@ private:
     }
 
     http_request command(vu& v, std::string_view cmd, const std::string& body) {
-        auto r = request(v, "POST", "/Microsoft-Server-ActiveSync?Cmd=" + std::string(cmd) +
-                                        "&User=" + exchange::form_encode(v.user()) +
-                                        "&DeviceId=" + v.device_id() + "&DeviceType=iPhone");
+        auto r = request(v, "POST",
+                         "/Microsoft-Server-ActiveSync?Cmd=" + std::string(cmd) +
+                             "&User=" + exchange::form_encode(v.user()) +
+                             "&DeviceId=" + v.device_id() + "&DeviceType=iPhone");
         body_ = body;
         r.body = body_;
         r.headers.push_back({"Content-Type", "application/vnd.ms-sync.wbxml"});

@@ -68,9 +68,10 @@ std::optional<cookie_jar::time_point> cookie_jar::parse_date(std::string_view te
         }
         int number = 0;
         if (parse_int(token, number)) {
-            if (day < 0 && token.size() <= 2) day = number;
-            else if (year < 0) year = token.size() <= 2 ? (number < 70 ? 2000 : 1900) + number
-                                                        : number;
+            if (day < 0 && token.size() <= 2)
+                day = number;
+            else if (year < 0)
+                year = token.size() <= 2 ? (number < 70 ? 2000 : 1900) + number : number;
             continue;
         }
         if (month < 0 && token.size() >= 3) {
@@ -91,8 +92,7 @@ std::optional<cookie_jar::time_point> cookie_jar::parse_date(std::string_view te
     return std::chrono::system_clock::from_time_t(timegm(&tm));
 }
 
-void cookie_jar::store(std::string_view set_cookie, std::string_view request_path,
-                       time_point now) {
+void cookie_jar::store(std::string_view set_cookie, std::string_view request_path, time_point now) {
     auto semicolon = set_cookie.find(';');
     auto pair = trim(set_cookie.substr(0, semicolon));
     auto eq = pair.find('=');
@@ -109,8 +109,8 @@ void cookie_jar::store(std::string_view set_cookie, std::string_view request_pat
         for_each_part(set_cookie.substr(semicolon + 1), ';', [&](std::string_view attr) {
             auto aeq = attr.find('=');
             auto name = trim(attr.substr(0, aeq));
-            auto value = aeq == std::string_view::npos ? std::string_view{}
-                                                       : trim(attr.substr(aeq + 1));
+            auto value =
+                aeq == std::string_view::npos ? std::string_view{} : trim(attr.substr(aeq + 1));
             if (net::iequals(name, "path")) {
                 if (!value.empty() && value.front() == '/') c.path = std::string(value);
             } else if (net::iequals(name, "domain")) {
@@ -118,8 +118,8 @@ void cookie_jar::store(std::string_view set_cookie, std::string_view request_pat
             } else if (net::iequals(name, "max-age")) {
                 int seconds = 0;
                 if (parse_int(value, seconds))
-                    max_age_expiry = seconds <= 0 ? time_point::min()
-                                                  : now + std::chrono::seconds(seconds);
+                    max_age_expiry =
+                        seconds <= 0 ? time_point::min() : now + std::chrono::seconds(seconds);
             } else if (net::iequals(name, "expires")) {
                 expires = parse_date(value);
             } else if (net::iequals(name, "secure")) {
@@ -132,9 +132,8 @@ void cookie_jar::store(std::string_view set_cookie, std::string_view request_pat
     if (c.path.empty()) c.path = default_path(request_path);
     c.expires = max_age_expiry ? max_age_expiry : expires;  // Max-Age wins (RFC 6265 5.3)
 
-    auto same = std::find_if(cookies_.begin(), cookies_.end(), [&](const cookie& o) {
-        return o.name == c.name && o.path == c.path;
-    });
+    auto same = std::find_if(cookies_.begin(), cookies_.end(),
+                             [&](const cookie& o) { return o.name == c.name && o.path == c.path; });
     bool expired = c.expires && *c.expires <= now;
     if (same != cookies_.end()) {
         if (expired) {
@@ -150,8 +149,8 @@ void cookie_jar::store(std::string_view set_cookie, std::string_view request_pat
     cookies_.push_back(std::move(c));
 }
 
-void cookie_jar::append_header(std::string& out, std::string_view request_path,
-                               bool secure_channel, time_point now) const {
+void cookie_jar::append_header(std::string& out, std::string_view request_path, bool secure_channel,
+                               time_point now) const {
     // Longer paths first, then earlier creation (RFC 6265 5.4 step 2). Jars are small.
     const cookie* chosen[64];
     std::size_t n = 0;

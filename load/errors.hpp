@@ -10,14 +10,14 @@ namespace gatehouse::load {
 
 enum class exit_code : int {
     ok = 0,
-    internal = 1,          // a bug: an unexpected exception
-    bad_option = 2,        // a command-line option or plan value is invalid
-    unknown_profile = 3,   // --profile names no profile
-    bad_input = 4,         // a URL list, W3C log or results file is malformed or unreadable
-    unreachable = 5,       // the target cannot be resolved, connected to, or TLS fails
-    cannot_write = 6,      // the results file cannot be written
+    internal = 1,            // a bug: an unexpected exception
+    bad_option = 2,          // a command-line option or plan value is invalid
+    unknown_profile = 3,     // --profile names no profile
+    bad_input = 4,           // a URL list, W3C log or results file is malformed or unreadable
+    unreachable = 5,         // the target cannot be resolved, connected to, or TLS fails
+    cannot_write = 6,        // the results file cannot be written
     thresholds_failed = 99,  // the run finished but broke --max-error-rate (as k6 does)
-    interrupted = 130,     // stopped by Ctrl-C; results were still written
+    interrupted = 130,       // stopped by Ctrl-C; results were still written
 };
 
 class load_error : public std::runtime_error {

@@ -39,21 +39,25 @@ public:
         std::string body;
         if (which == 0) {
             operation = "GetFolder";
-            body = "<m:GetFolder><m:FolderShape><t:BaseShape>Default</t:BaseShape>"
-                   "</m:FolderShape><m:FolderIds><t:DistinguishedFolderId Id=\"inbox\"/>"
-                   "</m:FolderIds></m:GetFolder>";
+            body =
+                "<m:GetFolder><m:FolderShape><t:BaseShape>Default</t:BaseShape>"
+                "</m:FolderShape><m:FolderIds><t:DistinguishedFolderId Id=\"inbox\"/>"
+                "</m:FolderIds></m:GetFolder>";
         } else if (which == 1) {
             operation = "FindItem";
-            body = "<m:FindItem Traversal=\"Shallow\"><m:ItemShape><t:BaseShape>IdOnly"
-                   "</t:BaseShape></m:ItemShape><m:IndexedPageItemView MaxEntriesReturned=\"20\" "
-                   "Offset=\"0\" BasePoint=\"Beginning\"/><m:ParentFolderIds>"
-                   "<t:DistinguishedFolderId Id=\"inbox\"/></m:ParentFolderIds></m:FindItem>";
+            body =
+                "<m:FindItem Traversal=\"Shallow\"><m:ItemShape><t:BaseShape>IdOnly"
+                "</t:BaseShape></m:ItemShape><m:IndexedPageItemView MaxEntriesReturned=\"20\" "
+                "Offset=\"0\" BasePoint=\"Beginning\"/><m:ParentFolderIds>"
+                "<t:DistinguishedFolderId Id=\"inbox\"/></m:ParentFolderIds></m:FindItem>";
         } else {
             operation = "GetItem";
             std::string id = item_id_;
             if (id.empty()) id = "AAMkAGI2";
-            body = "<m:GetItem><m:ItemShape><t:BaseShape>Default</t:BaseShape></m:ItemShape>"
-                   "<m:ItemIds><t:ItemId Id=\"" + id + "\"/></m:ItemIds></m:GetItem>";
+            body =
+                "<m:GetItem><m:ItemShape><t:BaseShape>Default</t:BaseShape></m:ItemShape>"
+                "<m:ItemIds><t:ItemId Id=\"" +
+                id + "\"/></m:ItemIds></m:GetItem>";
         }
         bool ok = co_await call(v, std::move(operation), std::move(body));
         if (ok && which == 1) {

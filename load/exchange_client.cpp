@@ -40,7 +40,9 @@ awaitable<bool> autodiscover(vu& v, std::uint32_t profile, std::uint32_t key, bo
         "<Autodiscover xmlns=\"http://schemas.microsoft.com/exchange/autodiscover/outlook/"
         "requestschema/2006\">\r\n"
         "  <Request>\r\n"
-        "    <EMailAddress>" + v.email() + "</EMailAddress>\r\n"
+        "    <EMailAddress>" +
+        v.email() +
+        "</EMailAddress>\r\n"
         "    <AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/"
         "outlook/responseschema/2006a</AcceptableResponseSchema>\r\n"
         "  </Request>\r\n"
@@ -53,8 +55,9 @@ awaitable<bool> autodiscover(vu& v, std::uint32_t profile, std::uint32_t key, bo
     r.headers = {{"Content-Type", "text/xml"},
                  {"X-AnchorMailbox", v.email()},
                  {"X-ClientCanHandle", "Negotiate,ExHttpInfo"},
-                 {"User-Agent", "Microsoft Office/16.0 (Windows NT 10.0; Microsoft Outlook "
-                                "16.0.17928; Pro)"}};
+                 {"User-Agent",
+                  "Microsoft Office/16.0 (Windows NT 10.0; Microsoft Outlook "
+                  "16.0.17928; Pro)"}};
     if (mapi_http) r.headers.push_back({"X-MapiHttpCapability", "1"});
     co_return co_await v.step(profile, key, r, {200});
 }
@@ -76,8 +79,8 @@ template <class F>
 void for_each_protocol(std::string_view xml, F f) {
     pugi::xml_document doc;
     if (!doc.load_buffer(xml.data(), xml.size())) return;
-    auto account = child_named(child_named(child_named(doc, "Autodiscover"), "Response"),
-                               "Account");
+    auto account =
+        child_named(child_named(child_named(doc, "Autodiscover"), "Response"), "Account");
     for (auto p : account.children()) {
         std::string_view n = p.name();
         if (auto colon = n.find(':'); colon != std::string_view::npos) n.remove_prefix(colon + 1);
@@ -153,11 +156,16 @@ private:
 
 std::unique_ptr<workload> make_session_workload(const std::string& profile) {
     session_workload::factory f = nullptr;
-    if (profile == "owa") f = make_owa_client;
-    else if (profile == "ews") f = make_ews_client;
-    else if (profile == "activesync") f = make_activesync_client;
-    else if (profile == "mapi") f = make_mapi_client;
-    else if (profile == "outlook-anywhere") f = make_outlook_anywhere_client;
+    if (profile == "owa")
+        f = make_owa_client;
+    else if (profile == "ews")
+        f = make_ews_client;
+    else if (profile == "activesync")
+        f = make_activesync_client;
+    else if (profile == "mapi")
+        f = make_mapi_client;
+    else if (profile == "outlook-anywhere")
+        f = make_outlook_anywhere_client;
     if (!f) return nullptr;
     return std::make_unique<session_workload>(profile, f);
 }

@@ -33,7 +33,9 @@ std::uint64_t histogram::highest_in(std::uint32_t index) noexcept {
     return ((mantissa + 1) << shift) - 1;
 }
 
-std::uint32_t histogram::bucket_limit() noexcept { return index_of(highest_trackable) + 1; }
+std::uint32_t histogram::bucket_limit() noexcept {
+    return index_of(highest_trackable) + 1;
+}
 
 void histogram::record(std::uint64_t value, std::uint64_t count) {
     if (count == 0) return;

@@ -5,6 +5,7 @@
 #include "net/http_io.hpp"
 
 #include <array>
+
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/beast/http/error.hpp>
 #include <openssl/ssl.h>
@@ -84,7 +85,8 @@ http_connection::~http_connection() {
     // Closing without close_notify would make OpenSSL mark the session not resumable (it
     // treats an unannounced close as a possible truncation attack); clients close
     // connections that way all the time and still resume, so record the shutdown as done.
-    if (auto* ssl = stream_->ssl()) SSL_set_shutdown(ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+    if (auto* ssl = stream_->ssl())
+        SSL_set_shutdown(ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
 }
 
 awaitable<error_code> http_connection::read_head(bool head_request, bool stop_at_interim) {
@@ -104,8 +106,8 @@ awaitable<std::tuple<error_code, std::uint64_t>> http_connection::read_body(std:
     while (kept.size() < capture && !parser_->is_done()) {
         std::array<char, 16 * 1024> chunk;
         auto want = std::min(chunk.size(), capture - kept.size());
-        auto [ec, n] = co_await net::read_body(*stream_, buffer_, *parser_,
-                                               asio::buffer(chunk.data(), want));
+        auto [ec, n] =
+            co_await net::read_body(*stream_, buffer_, *parser_, asio::buffer(chunk.data(), want));
         kept.append(chunk.data(), n);
         total += n;
         if (ec) co_return std::tuple{ec, total};
@@ -130,7 +132,9 @@ http_client::http_client(connector& c, const client_options& options, cookie_jar
 
 http_client::~http_client() = default;
 
-void http_client::set_identity(const ntlm::identity& id) { identity_ = id; }
+void http_client::set_identity(const ntlm::identity& id) {
+    identity_ = id;
+}
 
 std::chrono::milliseconds http_client::timeout_of(const http_request& req) const {
     return req.timeout.count() > 0 ? req.timeout : options_.request_timeout;
@@ -146,8 +150,8 @@ void http_client::fail(http_response& out, failure f, error_code ec) {
 }
 
 std::string http_client::basic_authorization() const {
-    std::string account = identity_.domain.empty() ? identity_.user
-                                                   : identity_.domain + "\\" + identity_.user;
+    std::string account =
+        identity_.domain.empty() ? identity_.user : identity_.domain + "\\" + identity_.user;
     return "Basic " + base64_encode(account + ":" + identity_.password);
 }
 
@@ -186,8 +190,10 @@ void http_client::write_head(std::string& out, const http_request& req,
     auto value_start = out.size();
     jar_.append_header(out, path_of(req.target), connector_.secure_channel(),
                        std::chrono::system_clock::now());
-    if (out.size() == value_start) out.resize(cookie_start);
-    else out += "\r\n";
+    if (out.size() == value_start)
+        out.resize(cookie_start);
+    else
+        out += "\r\n";
     if (!authorization.empty()) {
         out += "Authorization: ";
         out += authorization;
@@ -210,7 +216,9 @@ void http_client::store_cookies(const net::http_head& head, std::string_view tar
         if (net::iequals(f.name, "Set-Cookie")) jar_.store(f.value, path_of(target), now);
 }
 
-void http_client::drop_connection() { connection_.reset(); }
+void http_client::drop_connection() {
+    connection_.reset();
+}
 
 std::string http_client::host_header() const {
     const auto& t = connector_.target();
@@ -275,8 +283,7 @@ awaitable<error_code> http_client::send_body(http_connection& c, const http_requ
 }
 
 awaitable<void> http_client::send_and_receive(http_connection& c, const http_request& req,
-                                              std::string_view authorization,
-                                              http_response& out) {
+                                              std::string_view authorization, http_response& out) {
     bool close = !options_.keep_alive;
     write_head(head_buffer_, req, authorization, close);
     bool head_request = net::iequals(req.method, "HEAD");
@@ -289,13 +296,15 @@ awaitable<void> http_client::send_and_receive(http_connection& c, const http_req
         std::array<asio::const_buffer, 2> both{asio::buffer(head_buffer_), asio::buffer(req.body)};
         auto [ec, n] = co_await c.stream().write(both);
         out.bytes_sent += n;
-        if (ec) co_return fail(out, ec == asio::error::timed_out ? failure::timeout
-                                                                 : failure::write, ec);
+        if (ec)
+            co_return fail(out, ec == asio::error::timed_out ? failure::timeout : failure::write,
+                           ec);
     } else {
         auto [ec, n] = co_await c.stream().write(asio::buffer(head_buffer_));
         out.bytes_sent += n;
-        if (ec) co_return fail(out, ec == asio::error::timed_out ? failure::timeout
-                                                                 : failure::write, ec);
+        if (ec)
+            co_return fail(out, ec == asio::error::timed_out ? failure::timeout : failure::write,
+                           ec);
         bool send = req.body_length() > 0;
         if (expect && co_await wait_readable(c, options_.expect_wait)) {
             auto rec = co_await c.read_head(head_request, true);
@@ -312,13 +321,12 @@ awaitable<void> http_client::send_and_receive(http_connection& c, const http_req
         }
         if (send) {
             if (auto bec = co_await send_body(c, req, out); bec)
-                co_return fail(out, bec == asio::error::timed_out ? failure::timeout
-                                                                  : failure::write, bec);
+                co_return fail(
+                    out, bec == asio::error::timed_out ? failure::timeout : failure::write, bec);
         }
     }
     if (!have_final_head) {
-        if (auto ec = co_await c.read_head(head_request); ec)
-            co_return fail(out, classify(ec), ec);
+        if (auto ec = co_await c.read_head(head_request); ec) co_return fail(out, classify(ec), ec);
     }
     out.status = c.head().status;
     out.head = &c.head();
@@ -410,8 +418,8 @@ awaitable<std::optional<std::string>> http_client::authorize(http_connection& c,
     ntlm::bytes8 client_challenge;
     auto r = random_();
     for (int i = 0; i < 8; ++i) client_challenge[i] = std::uint8_t(r >> (8 * i));
-    auto type3 = ntlm::authenticate_message(identity_, *challenge, client_challenge,
-                                            ntlm::filetime_now());
+    auto type3 =
+        ntlm::authenticate_message(identity_, *challenge, client_challenge, ntlm::filetime_now());
     if (counters_) counters_->count("ntlm_handshakes");
     ++out.auth_legs;
     co_return std::string(scheme) + " " + base64_encode(type3);

@@ -11,13 +11,14 @@
 #include "load/stream_registry.hpp"
 #include "net/http_parser.hpp"
 
-#include <boost/beast/core/flat_buffer.hpp>
 #include <memory>
 #include <optional>
 #include <random>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <boost/beast/core/flat_buffer.hpp>
 
 namespace gatehouse::load {
 
@@ -31,12 +32,12 @@ struct header {
 struct http_request {
     std::string_view method{};
     std::string_view target{};
-    std::string_view host{};             // Host header; empty: the target's
-    std::vector<header> headers{};       // further fields (User-Agent here replaces the default)
-    std::string_view body{};             // a body held by the caller, or
-    std::uint64_t generated_body = 0;    // this many bytes generated while sending
+    std::string_view host{};           // Host header; empty: the target's
+    std::vector<header> headers{};     // further fields (User-Agent here replaces the default)
+    std::string_view body{};           // a body held by the caller, or
+    std::uint64_t generated_body = 0;  // this many bytes generated while sending
     bool expect_continue = false;
-    std::size_t capture = 0;             // response body bytes to keep in http_response::body
+    std::size_t capture = 0;               // response body bytes to keep in http_response::body
     std::chrono::milliseconds timeout{0};  // 0: client_options::request_timeout
 
     std::uint64_t body_length() const noexcept {
@@ -54,7 +55,7 @@ struct http_response {
     bool interrupted = false;  // the run ended while this request was in flight
     std::uint64_t bytes_sent = 0;
     std::uint64_t bytes_received = 0;
-    unsigned auth_legs = 0;    // NTLM legs this request needed
+    unsigned auth_legs = 0;  // NTLM legs this request needed
 
     std::optional<std::string_view> field(std::string_view name) const;
     void reset();

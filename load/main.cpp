@@ -8,13 +8,14 @@
 #include "load/summary.hpp"
 #include "net/log.hpp"
 
-#include <CLI/CLI.hpp>
 #include <atomic>
 #include <csignal>
 #include <fstream>
 #include <iostream>
 #include <sstream>
 #include <thread>
+
+#include <CLI/CLI.hpp>
 #include <unistd.h>
 
 namespace {
@@ -24,7 +25,9 @@ using namespace gatehouse::load;
 
 std::atomic<bool> interrupted{false};
 
-extern "C" void on_interrupt(int) { interrupted = true; }
+extern "C" void on_interrupt(int) {
+    interrupted = true;
+}
 
 std::string read_file(const std::string& path, const char* option) {
     std::ifstream in(path);
@@ -65,8 +68,8 @@ plan make_plan(const run_args& a) {
     w.pings = a.pings;
     w.heartbeat = std::chrono::duration_cast<std::chrono::seconds>(
         parse_duration(a.heartbeat, "--heartbeat"));
-    w.rpc_hold = std::chrono::duration_cast<std::chrono::seconds>(
-        parse_duration(a.rpc_hold, "--rpc-hold"));
+    w.rpc_hold =
+        std::chrono::duration_cast<std::chrono::seconds>(parse_duration(a.rpc_hold, "--rpc-hold"));
     w.rpc_keepalive = std::chrono::duration_cast<std::chrono::seconds>(
         parse_duration(a.rpc_keepalive, "--rpc-keepalive"));
     w.rpc_interval = parse_duration(a.rpc_interval, "--rpc-interval");
@@ -90,12 +93,16 @@ plan make_plan(const run_args& a) {
     if (!a.ca.empty()) p.target.tls_options.trusted_pem = read_file(a.ca, "--ca");
 
     auto& m = p.model;
-    if (a.model == "open" || (a.model.empty() && a.rate > 0)) m.kind = model_kind::open;
-    else if (a.model.empty() || a.model == "closed") m.kind = model_kind::closed;
-    else throw load_error(exit_code::bad_option, "--model: expected open or closed");
+    if (a.model == "open" || (a.model.empty() && a.rate > 0))
+        m.kind = model_kind::open;
+    else if (a.model.empty() || a.model == "closed")
+        m.kind = model_kind::closed;
+    else
+        throw load_error(exit_code::bad_option, "--model: expected open or closed");
     if (m.kind == model_kind::open && w.profile == "w3c" && w.replay_timing && a.rate > 0)
-        throw load_error(exit_code::bad_option, "--rate: a replay that keeps the log's timing "
-                                                "takes its rate from the log");
+        throw load_error(exit_code::bad_option,
+                         "--rate: a replay that keeps the log's timing "
+                         "takes its rate from the log");
     if (w.profile == "w3c" && w.replay_timing) m.kind = model_kind::open;
     m.rate = a.rate;
     m.vus = a.vus ? a.vus : (m.kind == model_kind::open ? 100 : 1);
@@ -111,8 +118,8 @@ plan make_plan(const run_args& a) {
             if (used != a.count_text.size()) throw std::invalid_argument(a.count_text);
             p.count = n;
         } catch (const std::exception&) {
-            throw load_error(exit_code::bad_option, "--count: invalid number '" + a.count_text +
-                                                        "'");
+            throw load_error(exit_code::bad_option,
+                             "--count: invalid number '" + a.count_text + "'");
         }
     }
     p.graceful_stop = parse_duration(a.graceful, "--graceful-stop");
@@ -125,16 +132,17 @@ plan make_plan(const run_args& a) {
     c.expect_wait = parse_duration(a.expect_wait, "--expect-wait");
     if (!a.user_agent.empty()) c.user_agent = a.user_agent;
     c.auth = parse_auth(a.auth);
-    p.account = {.domain = a.domain, .user = a.user, .password = a.password,
-                 .email_domain = a.email_domain};
+    p.account = {
+        .domain = a.domain, .user = a.user, .password = a.password, .email_domain = a.email_domain};
     return p;
 }
 
 int run_command(const run_args& a) {
     net::log_level level;
     if (!net::parse_log_level(a.log_level, level))
-        throw load_error(exit_code::bad_option, "--log-level: expected debug, info, warning, "
-                                                "error or off");
+        throw load_error(exit_code::bad_option,
+                         "--log-level: expected debug, info, warning, "
+                         "error or off");
     net::set_log_level(level);
     auto p = make_plan(a);
     load_runner runner(p);
@@ -189,8 +197,10 @@ int run_command(const run_args& a) {
 int merge_command(const std::vector<std::string>& inputs, const std::string& out, bool quiet) {
     run_results merged = read_results(inputs.front());
     for (std::size_t i = 1; i < inputs.size(); ++i) merged.merge(read_results(inputs[i]));
-    if (!out.empty()) write_results(merged, out);
-    else std::cout << to_json(merged).dump(1) << '\n';
+    if (!out.empty())
+        write_results(merged, out);
+    else
+        std::cout << to_json(merged).dump(1) << '\n';
     if (!quiet && !out.empty()) write_summary(std::cout, merged);
     return 0;
 }

@@ -3,7 +3,6 @@
 // MapiSequence cookies the server sets, and Disconnect. Responses stream PROCESSING/PENDING
 // meta-tags before DONE and X-ResponseCode; a non-zero code is an error even with HTTP 200.
 #include "load/exchange_client.hpp"
-
 #include "load/mapi_codec.hpp"
 
 #include <cstdio>
@@ -38,8 +37,10 @@ public:
         if (!co_await exchange::autodiscover(v, profile_, key(v, "mapi.autodiscover"), true))
             co_return false;
         if (auto s = exchange::mapi_mail_store(v.last().body); !s.empty()) store_ = s;
-        std::string dn = "/o=Contoso/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)"
-                         "/cn=Recipients/cn=" + v.user();
+        std::string dn =
+            "/o=Contoso/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)"
+            "/cn=Recipients/cn=" +
+            v.user();
         co_return co_await call(v, "Connect", mapi::connect_body(dn), false);
     }
 
@@ -73,8 +74,9 @@ private:
                      {"X-ClientApplication", "Outlook/16.0.17928.20114"},
                      {"X-User-Identity", v.email()},
                      {"Accept", "*/*"},
-                     {"User-Agent", "Microsoft Office/16.0 (Windows NT 10.0; Microsoft Outlook "
-                                    "16.0.17928; Pro)"}};
+                     {"User-Agent",
+                      "Microsoft Office/16.0 (Windows NT 10.0; Microsoft Outlook "
+                      "16.0.17928; Pro)"}};
         if (long_poll) {
             // Held up to five minutes of server time (scaled), plus a margin.
             r.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -31,7 +31,7 @@ std::string execute_body() {
     // ROP buffer: RPC_HEADER_EXT {Version 0, Flags Last, Size, SizeActual}, then RopSize,
     // a RopGetHierarchyTable (0x04) on handle 0, and the server object handle table.
     std::string rops;
-    put16(rops, 0);  // RopSize, patched below
+    put16(rops, 0);      // RopSize, patched below
     rops += char(0x04);  // RopId: GetHierarchyTable
     rops += char(0x00);  // LogonId
     rops += char(0x00);  // InputHandleIndex
@@ -81,8 +81,10 @@ response_stream parse_response(std::string_view text) {
         if (eol == std::string_view::npos) return r;
         auto line = text.substr(at, eol - at);
         at = eol + 2;
-        if (line == "DONE") r.done = true;
-        else if (line == "PENDING") ++r.pending;
+        if (line == "DONE")
+            r.done = true;
+        else if (line == "PENDING")
+            ++r.pending;
     }
     // Additional headers, then an empty line.
     for (;;) {

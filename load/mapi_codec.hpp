@@ -18,10 +18,10 @@ std::string notification_wait_body();
 std::string disconnect_body();
 
 struct response_stream {
-    bool done = false;                      // the DONE meta-tag was seen
-    unsigned pending = 0;                   // PENDING keep-alives before DONE
-    std::optional<long> response_code{};    // X-ResponseCode after DONE
-    std::size_t body_offset = 0;            // where the binary body starts, when done
+    bool done = false;                    // the DONE meta-tag was seen
+    unsigned pending = 0;                 // PENDING keep-alives before DONE
+    std::optional<long> response_code{};  // X-ResponseCode after DONE
+    std::size_t body_offset = 0;          // where the binary body starts, when done
 };
 
 // Parses what has arrived of a response body so far.

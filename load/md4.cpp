@@ -8,11 +8,15 @@ namespace gatehouse::load {
 
 namespace {
 
-std::uint32_t f(std::uint32_t x, std::uint32_t y, std::uint32_t z) { return (x & y) | (~x & z); }
+std::uint32_t f(std::uint32_t x, std::uint32_t y, std::uint32_t z) {
+    return (x & y) | (~x & z);
+}
 std::uint32_t g(std::uint32_t x, std::uint32_t y, std::uint32_t z) {
     return (x & y) | (x & z) | (y & z);
 }
-std::uint32_t h(std::uint32_t x, std::uint32_t y, std::uint32_t z) { return x ^ y ^ z; }
+std::uint32_t h(std::uint32_t x, std::uint32_t y, std::uint32_t z) {
+    return x ^ y ^ z;
+}
 
 void process_block(std::array<std::uint32_t, 4>& state, const std::uint8_t* block) {
     std::uint32_t x[16];

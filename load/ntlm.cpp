@@ -3,6 +3,7 @@
 #include "load/md4.hpp"
 
 #include <chrono>
+
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 

@@ -47,10 +47,10 @@ struct identity {
 struct challenge {
     std::uint32_t flags = 0;
     bytes8 server_challenge{};
-    std::string target_name{};          // raw bytes as sent (UTF-16LE when Unicode)
-    std::string target_info{};          // AV_PAIR list, raw bytes
+    std::string target_name{};                 // raw bytes as sent (UTF-16LE when Unicode)
+    std::string target_info{};                 // AV_PAIR list, raw bytes
     std::optional<std::uint64_t> timestamp{};  // MsvAvTimestamp, when the server sent one
-    std::string netbios_computer{};     // MsvAvNbComputerName, decoded (ASCII subset)
+    std::string netbios_computer{};            // MsvAvNbComputerName, decoded (ASCII subset)
 };
 
 // UTF-8 text as UTF-16LE bytes (characters beyond the BMP become surrogate pairs).
@@ -70,8 +70,8 @@ std::optional<challenge> parse_challenge(std::string_view message);
 
 // The NTLMv2 responses for `id` answering `c`.
 struct v2_responses {
-    std::string lm{};          // LMv2: HMAC-MD5(NTOWFv2, server ‖ client challenge) ‖ client
-    std::string nt{};          // NTProofStr ‖ blob
+    std::string lm{};  // LMv2: HMAC-MD5(NTOWFv2, server ‖ client challenge) ‖ client
+    std::string nt{};  // NTProofStr ‖ blob
     bytes16 session_base_key{};
 };
 v2_responses compute_v2(const identity& id, const challenge& c, const bytes8& client_challenge,

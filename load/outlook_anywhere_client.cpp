@@ -6,7 +6,6 @@
 // open with RTS pings on the IN channel while RPC request PDUs go up the IN channel and their
 // responses, echoed by the server, come down the OUT channel.
 #include "load/exchange_client.hpp"
-
 #include "load/rts.hpp"
 #include "net/http_io.hpp"
 
@@ -71,8 +70,7 @@ public:
     awaitable<bool> logoff(vu& v) override {
         // The hold, as a long poll: how long the pair survived, status 200 when to the end.
         if (in_ && out_)
-            v.record(profile_, key(v, "oa.hold"), 200, std::nullopt, micros_since(opened_),
-                     false);
+            v.record(profile_, key(v, "oa.hold"), 200, std::nullopt, micros_since(opened_), false);
         in_.reset();
         out_.reset();
         co_return true;
@@ -94,7 +92,8 @@ public:
                 co_return false;
             }
             bool ok = true;
-            if (interval.count() > 0) ok = co_await task(v);
+            if (interval.count() > 0)
+                ok = co_await task(v);
             else if (steady_clock::now() - last_in_write_ >= keepalive(v))
                 ok = co_await send_ping(v);
             if (!ok) {
@@ -242,16 +241,16 @@ private:
     // window never closes. nullopt on failure (failure_ and status_ say why).
     awaitable<std::optional<rts::pdu_header>> next_out_pdu(vu& v) {
         for (;;) {
-            if (auto h = rts::peek(pdus_); h && h->frag_length >= 16 &&
-                                           pdus_.size() >= h->frag_length) {
+            if (auto h = rts::peek(pdus_);
+                h && h->frag_length >= 16 && pdus_.size() >= h->frag_length) {
                 pdus_.erase(0, h->frag_length);
                 if (h->type != rts::ptype_rts) {
                     received_ += h->frag_length;
                     unacknowledged_ += h->frag_length;
                     if (unacknowledged_ >= receive_window / 2) {
                         unacknowledged_ = 0;
-                        if (!co_await write_in(v, rts::flow_control_ack(received_, receive_window,
-                                                                        out_cookie_)))
+                        if (!co_await write_in(
+                                v, rts::flow_control_ack(received_, receive_window, out_cookie_)))
                             co_return std::nullopt;
                     }
                 }

@@ -34,8 +34,8 @@ public:
             logged_on_ = true;
             co_return true;
         }
-        std::string logon_target = "/owa/auth/logon.aspx?url=" +
-                                   exchange::form_encode(destination) + "&reason=0";
+        std::string logon_target =
+            "/owa/auth/logon.aspx?url=" + exchange::form_encode(destination) + "&reason=0";
         if (auto location = v.last().field("Location")) {
             std::string host, target;
             std::optional<bool> tls;
@@ -44,16 +44,15 @@ public:
         // 2. The logon form, then 3. the page script's replaceCurrent navigation.
         r = page(logon_target);
         if (!co_await v.step(profile_, key(v, "owa.logon_page"), r, {200})) co_return false;
-        std::string replace = "/owa/auth/logon.aspx?replaceCurrent=1&url=" +
-                              exchange::form_encode(destination);
+        std::string replace =
+            "/owa/auth/logon.aspx?replaceCurrent=1&url=" + exchange::form_encode(destination);
         r = page(replace);
         if (!co_await v.step(profile_, key(v, "owa.logon_page"), r, {200})) co_return false;
 
         // 4. The form post; success is a 302 with the cadata cookies.
         std::string account = v.domain().empty() ? v.user() : v.domain() + "\\" + v.user();
         std::string form = "destination=" + exchange::form_encode(destination) +
-                           "&flags=4&forcedownlevel=0&username=" +
-                           exchange::form_encode(account) +
+                           "&flags=4&forcedownlevel=0&username=" + exchange::form_encode(account) +
                            "&password=" + exchange::form_encode(v.password()) +
                            "&passwordText=&isUtf8=1";
         r = page("/owa/auth.owa");

@@ -1,14 +1,17 @@
 #include "load/pacing.hpp"
 
 #include <algorithm>
-#include <boost/assert.hpp>
 #include <cmath>
+
+#include <boost/assert.hpp>
 
 namespace gatehouse::load {
 
 namespace {
 
-double seconds(run_duration d) { return std::chrono::duration<double>(d).count(); }
+double seconds(run_duration d) {
+    return std::chrono::duration<double>(d).count();
+}
 
 run_duration from_seconds(double s) {
     return run_duration(static_cast<run_duration::rep>(std::llround(s * 1e9)));
@@ -19,8 +22,12 @@ run_duration from_seconds(double s) {
 arrival_schedule arrival_schedule::constant(double per_second) {
     BOOST_ASSERT(per_second > 0);
     arrival_schedule s;
-    s.segments_.push_back({.start_s = 0, .length_s = 0, .from = per_second, .to = per_second,
-                           .before = 0, .open = true});
+    s.segments_.push_back({.start_s = 0,
+                           .length_s = 0,
+                           .from = per_second,
+                           .to = per_second,
+                           .before = 0,
+                           .open = true});
     return s;
 }
 
@@ -30,8 +37,12 @@ arrival_schedule arrival_schedule::ramping(double start_rate, std::vector<stage>
     double rate = start_rate;
     double before = 0;
     for (const auto& st : stages) {
-        segment seg{.start_s = at, .length_s = seconds(st.length), .from = rate, .to = st.target,
-                    .before = before, .open = false};
+        segment seg{.start_s = at,
+                    .length_s = seconds(st.length),
+                    .from = rate,
+                    .to = st.target,
+                    .before = before,
+                    .open = false};
         before += (seg.from + seg.to) / 2 * seg.length_s;
         at += seg.length_s;
         rate = st.target;

@@ -50,12 +50,12 @@ public:
 
 private:
     struct segment {
-        double start_s = 0;     // seconds since the run started
-        double length_s = 0;    // 0 and infinite `open` for a constant rate
-        double from = 0;        // rate at the segment's start
-        double to = 0;          // rate at its end
-        double before = 0;      // arrivals due before the segment
-        bool open = false;      // lasts for ever
+        double start_s = 0;   // seconds since the run started
+        double length_s = 0;  // 0 and infinite `open` for a constant rate
+        double from = 0;      // rate at the segment's start
+        double to = 0;        // rate at its end
+        double before = 0;    // arrivals due before the segment
+        bool open = false;    // lasts for ever
     };
     double arrivals_in(const segment& s, double elapsed_s) const;
 

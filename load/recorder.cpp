@@ -36,8 +36,8 @@ std::uint32_t recorder::key_id(std::string_view name) {
 }
 
 std::int64_t recorder::unix_second(time_point t) const {
-    auto ns = start_unix_ns_ + std::chrono::duration_cast<std::chrono::nanoseconds>(t - start_)
-                                   .count();
+    auto ns =
+        start_unix_ns_ + std::chrono::duration_cast<std::chrono::nanoseconds>(t - start_).count();
     auto s = ns / 1'000'000'000;
     if (ns < 0 && ns % 1'000'000'000 != 0) --s;  // floor
     return s;
@@ -46,10 +46,9 @@ std::int64_t recorder::unix_second(time_point t) const {
 second_sample& recorder::sample_for(time_point t) {
     auto second = unix_second(t);
     if (!pending_.empty() && pending_.back().unix_second == second) return pending_.back();
-    auto it = std::lower_bound(pending_.begin(), pending_.end(), second,
-                               [](const second_sample& s, std::int64_t v) {
-                                   return s.unix_second < v;
-                               });
+    auto it =
+        std::lower_bound(pending_.begin(), pending_.end(), second,
+                         [](const second_sample& s, std::int64_t v) { return s.unix_second < v; });
     if (it != pending_.end() && it->unix_second == second) return *it;
     // A second already taken by the sampler gets a new sample; merging adds them up.
     second_sample s;
@@ -115,7 +114,9 @@ void recorder::iteration_finished(iteration_end end, time_point at) {
             ++results_.iterations.failed;
             ++sample_for(at).iterations;
             break;
-        case iteration_end::interrupted: ++results_.iterations.interrupted; break;
+        case iteration_end::interrupted:
+            ++results_.iterations.interrupted;
+            break;
     }
 }
 

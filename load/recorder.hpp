@@ -36,9 +36,9 @@ public:
     struct request {
         std::uint32_t profile = 0;
         std::uint32_t key = 0;
-        unsigned status = 0;             // 0 when no response arrived
+        unsigned status = 0;  // 0 when no response arrived
         std::optional<failure> failed{};
-        bool unexpected = false;         // a response whose status the step did not expect
+        bool unexpected = false;  // a response whose status the step did not expect
         bool long_poll = false;
         std::string_view proxy_error{};  // X-Gatehouse-Error, when present
         std::uint64_t latency_us = 0;

@@ -130,8 +130,7 @@ public:
         return c;
     }
 
-    std::map<std::string, request_counts> counts_map(const json& j,
-                                                     const std::string& path) const {
+    std::map<std::string, request_counts> counts_map(const json& j, const std::string& path) const {
         if (!j.is_object()) fail(path, "expected an object");
         std::map<std::string, request_counts> out;
         for (const auto& [k, v] : j.items()) out[k] = counts(v, path + "[\"" + k + "\"]");

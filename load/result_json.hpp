@@ -5,8 +5,9 @@
 
 #include "load/results.hpp"
 
-#include <nlohmann/json.hpp>
 #include <string>
+
+#include <nlohmann/json.hpp>
 
 namespace gatehouse::load {
 

@@ -6,12 +6,18 @@ namespace gatehouse::load {
 
 std::string_view failure_name(failure f) noexcept {
     switch (f) {
-        case failure::connect: return "connect";
-        case failure::tls: return "tls";
-        case failure::write: return "write";
-        case failure::read: return "read";
-        case failure::timeout: return "timeout";
-        case failure::protocol: return "protocol";
+        case failure::connect:
+            return "connect";
+        case failure::tls:
+            return "tls";
+        case failure::write:
+            return "write";
+        case failure::read:
+            return "read";
+        case failure::timeout:
+            return "timeout";
+        case failure::protocol:
+            return "protocol";
     }
     return "unknown";
 }
@@ -51,22 +57,28 @@ void iteration_stats::merge(const iteration_stats& o) {
 }
 
 void merge_sample(std::vector<second_sample>& timeline, const second_sample& sample) {
-    auto it = std::lower_bound(timeline.begin(), timeline.end(), sample.unix_second,
-                               [](const second_sample& s, std::int64_t t) {
-                                   return s.unix_second < t;
-                               });
-    if (it != timeline.end() && it->unix_second == sample.unix_second) it->merge(sample);
-    else timeline.insert(it, sample);
+    auto it =
+        std::lower_bound(timeline.begin(), timeline.end(), sample.unix_second,
+                         [](const second_sample& s, std::int64_t t) { return s.unix_second < t; });
+    if (it != timeline.end() && it->unix_second == sample.unix_second)
+        it->merge(sample);
+    else
+        timeline.insert(it, sample);
 }
 
 void run_results::merge(const run_results& o) {
-    if (workload.empty()) workload = o.workload;
+    if (workload.empty())
+        workload = o.workload;
     else if (!o.workload.empty() && workload != o.workload && workload != "mixed")
         workload = "mixed";
-    if (model.empty()) model = o.model;
-    else if (!o.model.empty() && model != o.model) model = "mixed";
-    if (target.empty()) target = o.target;
-    else if (!o.target.empty() && target != o.target && target != "mixed") target = "mixed";
+    if (model.empty())
+        model = o.model;
+    else if (!o.model.empty() && model != o.model)
+        model = "mixed";
+    if (target.empty())
+        target = o.target;
+    else if (!o.target.empty() && target != o.target && target != "mixed")
+        target = "mixed";
     if (o.start_unix_ms != 0 && (start_unix_ms == 0 || o.start_unix_ms < start_unix_ms))
         start_unix_ms = o.start_unix_ms;
     end_unix_ms = std::max(end_unix_ms, o.end_unix_ms);

@@ -38,10 +38,10 @@ struct request_counts {
 // One wall-clock second of the run (requests are counted in the second they completed).
 struct second_sample {
     std::int64_t unix_second = 0;
-    request_counts counts{};        // long polls count here, their latency does not
-    std::uint64_t iterations = 0;   // iterations completed
-    std::uint64_t active_vus = 0;   // the most virtual users busy at once (summed on merge)
-    histogram lag{};                // open model: how late requests started, microseconds
+    request_counts counts{};       // long polls count here, their latency does not
+    std::uint64_t iterations = 0;  // iterations completed
+    std::uint64_t active_vus = 0;  // the most virtual users busy at once (summed on merge)
+    histogram lag{};               // open model: how late requests started, microseconds
 
     void merge(const second_sample& other);
     friend bool operator==(const second_sample&, const second_sample&) = default;
@@ -60,9 +60,9 @@ struct schedule_stats {
 
 struct iteration_stats {
     std::uint64_t started = 0;
-    std::uint64_t completed = 0;    // ran to the end, every step as expected
-    std::uint64_t failed = 0;       // ended early on a failure or unexpected response
-    std::uint64_t interrupted = 0;  // cut by the end of the run
+    std::uint64_t completed = 0;       // ran to the end, every step as expected
+    std::uint64_t failed = 0;          // ended early on a failure or unexpected response
+    std::uint64_t interrupted = 0;     // cut by the end of the run
     std::uint64_t tasks_planned = 0;   // user-day profiles: tasks scheduled
     std::uint64_t tasks_achieved = 0;  // and completed successfully
 
@@ -83,11 +83,11 @@ struct run_results {
     request_counts totals{};  // long polls count, their latency only in `urls`
     std::map<std::string, request_counts> profiles{};
     std::map<std::string, request_counts> urls{};  // per step or URL
-    std::vector<second_sample> timeline{};          // ascending unix_second
+    std::vector<second_sample> timeline{};         // ascending unix_second
     schedule_stats schedule{};
     iteration_stats iterations{};
     std::map<std::string, std::uint64_t> counters{};  // connections_opened, ntlm_handshakes, …
-    std::uint64_t interrupted_requests = 0;  // in flight when the run ended: not errors
+    std::uint64_t interrupted_requests = 0;           // in flight when the run ended: not errors
 
     // Adds `other` into this result: exact for every count and histogram.
     void merge(const run_results& other);

@@ -18,13 +18,13 @@ void put_cookie(std::string& out, const cookie& c) {
 // The 16-byte common header; frag_length is patched by finish().
 std::string start(std::uint8_t type, std::uint32_t call_id) {
     std::string out;
-    out += char(5);     // rpc_vers
-    out += char(0);     // rpc_vers_minor
-    out += char(type);  // PTYPE
-    out += char(3);     // PFC_FIRST_FRAG | PFC_LAST_FRAG
+    out += char(5);                             // rpc_vers
+    out += char(0);                             // rpc_vers_minor
+    out += char(type);                          // PTYPE
+    out += char(3);                             // PFC_FIRST_FRAG | PFC_LAST_FRAG
     out += std::string("\x10\x00\x00\x00", 4);  // little-endian, ASCII, IEEE
-    put16(out, 0);      // frag_length, patched
-    put16(out, 0);      // auth_length
+    put16(out, 0);                              // frag_length, patched
+    put16(out, 0);                              // auth_length
     put32(out, call_id);
     return out;
 }
@@ -91,7 +91,9 @@ std::string conn_b1(const cookie& vc, const cookie& in_channel, std::uint32_t li
     return finish(std::move(out));
 }
 
-std::string ping() { return finish(start_rts(flag_ping, 0)); }
+std::string ping() {
+    return finish(start_rts(flag_ping, 0));
+}
 
 std::string flow_control_ack(std::uint32_t bytes_received, std::uint32_t available_window,
                              const cookie& out_channel) {

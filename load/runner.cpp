@@ -7,13 +7,14 @@
 #include "load/worker_services.hpp"
 #include "net/log.hpp"
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_future.hpp>
 #include <chrono>
 #include <cmath>
 #include <map>
 #include <thread>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_future.hpp>
 
 namespace gatehouse::load {
 
@@ -84,8 +85,7 @@ struct load_runner::worker {
           start(s),
           rec(s, s_unix_ns),
           conn(o.plan_.target, o.endpoints_),
-          services{conn,   p.client, p.account, p.workload, rec,
-                   registry, ex,     false},
+          services{conn, p.client, p.account, p.workload, rec, registry, ex, false},
           all_done(ex),
           supervisor_timer(ex) {
         if (p.duration) deadline = start + *p.duration;
@@ -96,14 +96,13 @@ struct load_runner::worker {
             } else if (p.model.stages.empty()) {
                 arrivals = arrival_schedule::constant(p.model.rate).scaled(1.0 / workers);
             } else {
-                arrivals = arrival_schedule::ramping(p.model.start, p.model.stages)
-                               .scaled(1.0 / workers);
+                arrivals =
+                    arrival_schedule::ramping(p.model.start, p.model.stages).scaled(1.0 / workers);
             }
         } else {
             vus = p.model.stages.empty()
                       ? vu_schedule::constant(p.model.vus)
-                      : vu_schedule::ramping(static_cast<unsigned>(p.model.start),
-                                             p.model.stages);
+                      : vu_schedule::ramping(static_cast<unsigned>(p.model.start), p.model.stages);
         }
     }
 
@@ -214,8 +213,7 @@ struct load_runner::worker {
             auto lag = std::chrono::duration_cast<std::chrono::microseconds>(now - at).count();
             rec.record_start(static_cast<std::uint64_t>(std::max<std::int64_t>(lag, 0)), now);
             v.set_intended(at);
-            v.set_arrival(arrivals->is_explicit() ? std::optional<std::uint64_t>(n)
-                                                  : std::nullopt);
+            v.set_arrival(arrivals->is_explicit() ? std::optional<std::uint64_t>(n) : std::nullopt);
             co_await iterate(v, *u);
         }
     }
@@ -284,7 +282,8 @@ run_results load_runner::finish(std::vector<std::unique_ptr<worker>>& workers,
     for (auto& w : workers) {
         auto part = w->rec.snapshot();
         part.processes = 1;
-        if (first) r = std::move(part);
+        if (first)
+            r = std::move(part);
         else {
             r.merge(part);
             r.processes = 1;
@@ -307,8 +306,8 @@ run_results load_runner::finish(std::vector<std::unique_ptr<worker>>& workers,
         } else if (plan_.model.stages.empty()) {
             due = arrival_schedule::constant(plan_.model.rate).due_before(limit);
         } else {
-            due = arrival_schedule::ramping(plan_.model.start, plan_.model.stages)
-                      .due_before(limit);
+            due =
+                arrival_schedule::ramping(plan_.model.start, plan_.model.stages).due_before(limit);
         }
         if (plan_.count) due = std::min(due, *plan_.count);
         r.schedule.due = due;
@@ -331,9 +330,8 @@ run_results load_runner::run(unsigned threads, sample_handler on_sample) {
     std::vector<std::unique_ptr<worker>> workers;
     for (unsigned i = 0; i < threads; ++i) {
         contexts.push_back(std::make_unique<asio::io_context>(1));
-        workers.push_back(std::make_unique<worker>(*this, i, threads,
-                                                   contexts.back()->get_executor(), start,
-                                                   start_unix));
+        workers.push_back(std::make_unique<worker>(
+            *this, i, threads, contexts.back()->get_executor(), start, start_unix));
     }
     {
         std::lock_guard lock(mutex_);

@@ -35,7 +35,7 @@ struct load_model {
     // users busy at once (wrk2 -c, k6 maxVUs). An arrival that finds all busy waits, and its
     // latency still counts from when it was due.
     unsigned vus = 1;
-    double rate = 0;                    // open: arrivals per second (wrk2 -R)
+    double rate = 0;  // open: arrivals per second (wrk2 -R)
     // A ramp (k6 ramping-vus / ramping-arrival-rate): from `start` through each stage's target.
     std::vector<stage> stages{};
     double start = 0;
@@ -88,8 +88,7 @@ private:
     struct shared;
 
     awaitable<void> preflight();
-    run_results finish(std::vector<std::unique_ptr<worker>>& workers,
-                       steady_clock::time_point end);
+    run_results finish(std::vector<std::unique_ptr<worker>>& workers, steady_clock::time_point end);
 
     plan plan_;
     std::unique_ptr<workload> workload_;

@@ -5,8 +5,9 @@
 
 #include "net/stream.hpp"
 
-#include <boost/asio/steady_timer.hpp>
 #include <unordered_set>
+
+#include <boost/asio/steady_timer.hpp>
 
 namespace gatehouse::load {
 

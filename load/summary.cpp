@@ -7,9 +7,12 @@ namespace gatehouse::load {
 
 std::string format_us(double us) {
     char buf[32];
-    if (us < 1000) std::snprintf(buf, sizeof buf, "%.0fus", us);
-    else if (us < 1e6) std::snprintf(buf, sizeof buf, "%.2fms", us / 1000);
-    else std::snprintf(buf, sizeof buf, "%.2fs", us / 1e6);
+    if (us < 1000)
+        std::snprintf(buf, sizeof buf, "%.0fus", us);
+    else if (us < 1e6)
+        std::snprintf(buf, sizeof buf, "%.2fms", us / 1000);
+    else
+        std::snprintf(buf, sizeof buf, "%.2fs", us / 1e6);
     return buf;
 }
 
@@ -21,8 +24,8 @@ void latency_line(std::ostream& out, const char* label, const histogram& h) {
         << format_us(double(h.value_at_quantile(0.5))) << "  p90 "
         << format_us(double(h.value_at_quantile(0.9))) << "  p99 "
         << format_us(double(h.value_at_quantile(0.99))) << "  p99.9 "
-        << format_us(double(h.value_at_quantile(0.999))) << "  max "
-        << format_us(double(h.max())) << '\n';
+        << format_us(double(h.value_at_quantile(0.999))) << "  max " << format_us(double(h.max()))
+        << '\n';
 }
 
 void counts_detail(std::ostream& out, const request_counts& c, const char* indent) {
@@ -54,10 +57,10 @@ void write_summary(std::ostream& out, const run_results& r) {
     if (r.processes > 1) out << ", " << r.processes << " processes merged";
     out << '\n';
     char rate[64];
-    std::snprintf(rate, sizeof rate, "%.1f", seconds > 0 ? double(r.totals.requests) / seconds
-                                                         : 0.0);
-    out << "  " << r.totals.requests << " requests in " << seconds << "s (" << rate
-        << " req/s), " << r.totals.errors << " errors";
+    std::snprintf(rate, sizeof rate, "%.1f",
+                  seconds > 0 ? double(r.totals.requests) / seconds : 0.0);
+    out << "  " << r.totals.requests << " requests in " << seconds << "s (" << rate << " req/s), "
+        << r.totals.errors << " errors";
     if (r.interrupted_requests) out << ", " << r.interrupted_requests << " interrupted";
     out << '\n';
     counts_detail(out, r.totals, "  ");

@@ -10,11 +10,11 @@
 namespace gatehouse::load {
 
 struct target_options {
-    std::string host{};         // name or address to connect to
-    std::string port{};         // port or service name
+    std::string host{};  // name or address to connect to
+    std::string port{};  // port or service name
     bool tls = false;
-    std::string host_header{};  // Host header; empty: host[:port]
-    std::string server_name{};  // TLS SNI and name to verify; empty: host
+    std::string host_header{};              // Host header; empty: host[:port]
+    std::string server_name{};              // TLS SNI and name to verify; empty: host
     net::client_tls_options tls_options{};  // verify, trust, session resumption
 
     std::string display() const { return (tls ? "https://" : "http://") + host + ":" + port; }

@@ -17,7 +17,9 @@ bool is_token_char(char c) {
     return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
 }
 
-bool valid_target_char(char c) { return c > 0x20 && c != 0x7f; }
+bool valid_target_char(char c) {
+    return c > 0x20 && c != 0x7f;
+}
 
 std::vector<std::string_view> words(std::string_view line) {
     std::vector<std::string_view> out;
@@ -37,10 +39,20 @@ std::optional<std::uint64_t> parse_size(std::string_view text) {
     if (text.empty()) return std::nullopt;
     std::uint64_t multiplier = 1;
     switch (text.back()) {
-        case 'k': case 'K': multiplier = 1ull << 10; break;
-        case 'm': case 'M': multiplier = 1ull << 20; break;
-        case 'g': case 'G': multiplier = 1ull << 30; break;
-        default: break;
+        case 'k':
+        case 'K':
+            multiplier = 1ull << 10;
+            break;
+        case 'm':
+        case 'M':
+            multiplier = 1ull << 20;
+            break;
+        case 'g':
+        case 'G':
+            multiplier = 1ull << 30;
+            break;
+        default:
+            break;
     }
     if (multiplier != 1) text.remove_suffix(1);
     std::uint64_t value = 0;
@@ -94,22 +106,22 @@ std::vector<url_entry> parse_url_list(std::istream& in, const std::string& file_
         auto w = words(line);
         if (w.empty() || w.front().front() == '#') continue;
         if (w.size() < 2)
-            throw input_error(file_name, number, "expected METHOD URL [body size], found '" +
-                                                     line + "'");
+            throw input_error(file_name, number,
+                              "expected METHOD URL [body size], found '" + line + "'");
         if (w.size() > 3)
-            throw input_error(file_name, number, "too many fields: expected METHOD URL "
-                                                 "[body size]");
+            throw input_error(file_name, number,
+                              "too many fields: expected METHOD URL "
+                              "[body size]");
         url_entry e;
         e.line = number;
         for (char c : w[0])
             if (!is_token_char(c))
-                throw input_error(file_name, number,
-                                  "invalid method '" + std::string(w[0]) + "'");
+                throw input_error(file_name, number, "invalid method '" + std::string(w[0]) + "'");
         e.method = std::string(w[0]);
         if (!split_url(w[1], e.host, e.target, e.tls))
-            throw input_error(file_name, number,
-                              "invalid URL '" + std::string(w[1]) +
-                                  "': expected http(s)://host/path or /path");
+            throw input_error(
+                file_name, number,
+                "invalid URL '" + std::string(w[1]) + "': expected http(s)://host/path or /path");
         if (w.size() == 3) {
             auto size = parse_size(w[2]);
             if (!size)

@@ -16,8 +16,8 @@ namespace gatehouse::load {
 
 struct url_entry {
     std::string method{};
-    std::string target{};   // origin-form: path and query
-    std::string host{};     // authority of an absolute URL (empty for origin-form)
+    std::string target{};       // origin-form: path and query
+    std::string host{};         // authority of an absolute URL (empty for origin-form)
     std::optional<bool> tls{};  // https: true, http: false, origin-form: unknown
     std::uint64_t body_bytes = 0;
     std::size_t line = 0;

@@ -24,8 +24,8 @@ unsigned tasks_per_day(const std::string& day) {
     if (day == "light") return 33;
     if (day == "average") return 66;
     if (day == "heavy") return 132;
-    throw load_error(exit_code::bad_option, "--day: expected light, average or heavy, not '" +
-                                                day + "'");
+    throw load_error(exit_code::bad_option,
+                     "--day: expected light, average or heavy, not '" + day + "'");
 }
 
 std::unique_ptr<exchange_client> make_client(const std::string& name, vu& v) {
@@ -104,9 +104,8 @@ std::unique_ptr<workload> make_user_day_workload(const workload_options& options
     std::vector<client_kind> mix;
     for (auto& [name, weight] : parse_mix(options.mix, "--mix")) {
         if (name != "mapi" && name != "owa" && name != "activesync" && name != "ews")
-            throw load_error(exit_code::bad_option,
-                             "--mix: unknown client type '" + name +
-                                 "' (mapi, owa, activesync, ews)");
+            throw load_error(exit_code::bad_option, "--mix: unknown client type '" + name +
+                                                        "' (mapi, owa, activesync, ews)");
         mix.push_back({name, weight});
     }
     return std::make_unique<day_workload>(std::move(mix), tasks_per_day(options.day));

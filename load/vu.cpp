@@ -1,9 +1,10 @@
 #include "load/worker_services.hpp"
 #include "load/workload.hpp"
 
-#include <boost/asio/steady_timer.hpp>
 #include <cstdio>
 #include <functional>
+
+#include <boost/asio/steady_timer.hpp>
 
 namespace gatehouse::load {
 
@@ -56,17 +57,23 @@ vu::vu(std::size_t index, worker_services& services)
     device_id_ = derived_hex("device:" + email_, 16);
     for (auto& c : device_id_)
         if (c >= 'a' && c <= 'f') c = char(c - 'a' + 'A');
-    http_ = std::make_unique<http_client>(services.conn, services.client, jar_,
-                                          &services.registry, &services.rec);
+    http_ = std::make_unique<http_client>(services.conn, services.client, jar_, &services.registry,
+                                          &services.rec);
     http_->set_identity(
         {.domain = domain_, .user = user_, .password = password_, .workstation = "LOADGEN"});
 }
 
 vu::~vu() = default;
 
-recorder& vu::rec() noexcept { return services_.rec; }
-const workload_options& vu::options() const noexcept { return services_.options; }
-const asio::any_io_executor& vu::executor() const noexcept { return services_.executor; }
+recorder& vu::rec() noexcept {
+    return services_.rec;
+}
+const workload_options& vu::options() const noexcept {
+    return services_.options;
+}
+const asio::any_io_executor& vu::executor() const noexcept {
+    return services_.executor;
+}
 
 bool vu::stopping() const noexcept {
     return services_.soft_stopped || services_.registry.closed();
@@ -77,8 +84,7 @@ steady_clock::duration vu::scaled(steady_clock::duration d) const noexcept {
 }
 
 awaitable<bool> vu::step(std::uint32_t profile, std::uint32_t key, const http_request& req,
-                         expected_status expected, bool long_poll,
-                         response_check check) {
+                         expected_status expected, bool long_poll, response_check check) {
     if (stopping()) {
         interrupted_ = true;
         intended_.reset();

@@ -81,13 +81,20 @@ std::vector<w3c_entry> parse_w3c_log(std::istream& in, const std::string& file_n
                 for (std::size_t i = 0; i < names.size(); ++i) {
                     int index = static_cast<int>(i);
                     auto n = names[i];
-                    if (n == "cs-method") c.method = index;
-                    else if (n == "cs-uri-stem") c.stem = index;
-                    else if (n == "cs-uri-query") c.query = index;
-                    else if (n == "date") c.date = index;
-                    else if (n == "time") c.time = index;
-                    else if (n == "cs-host") c.host = index;
-                    else if (n == "cs(User-Agent)") c.agent = index;
+                    if (n == "cs-method")
+                        c.method = index;
+                    else if (n == "cs-uri-stem")
+                        c.stem = index;
+                    else if (n == "cs-uri-query")
+                        c.query = index;
+                    else if (n == "date")
+                        c.date = index;
+                    else if (n == "time")
+                        c.time = index;
+                    else if (n == "cs-host")
+                        c.host = index;
+                    else if (n == "cs(User-Agent)")
+                        c.agent = index;
                 }
                 if (c.method < 0 || c.stem < 0)
                     throw input_error(file_name, number,
@@ -99,8 +106,7 @@ std::vector<w3c_entry> parse_w3c_log(std::istream& in, const std::string& file_n
             }
             continue;
         }
-        if (!cols)
-            throw input_error(file_name, number, "log entry before any #Fields directive");
+        if (!cols) throw input_error(file_name, number, "log entry before any #Fields directive");
         auto f = split_spaces(line);
         if (f.size() != cols->count)
             throw input_error(file_name, number,
@@ -125,10 +131,10 @@ std::vector<w3c_entry> parse_w3c_log(std::istream& in, const std::string& file_n
             std::replace(e.user_agent.begin(), e.user_agent.end(), '+', ' ');
         }
         if (cols->time >= 0) {
-            std::string_view date = cols->date >= 0 ? f[cols->date]
-                                                    : std::string_view(directive_date
-                                                                           ? *directive_date
-                                                                           : std::string());
+            std::string_view date =
+                cols->date >= 0
+                    ? f[cols->date]
+                    : std::string_view(directive_date ? *directive_date : std::string());
             e.time_ms = parse_time(date, f[cols->time]);
             if (!e.time_ms)
                 throw input_error(file_name, number,
@@ -143,10 +149,9 @@ std::vector<w3c_entry> parse_w3c_log(std::istream& in, const std::string& file_n
     for (const auto& e : entries)
         if (e.time_ms && (!first || *e.time_ms < *first)) first = e.time_ms;
     for (auto& e : entries) e.offset_ms = e.time_ms && first ? *e.time_ms - *first : 0;
-    std::stable_sort(entries.begin(), entries.end(),
-                     [](const w3c_entry& a, const w3c_entry& b) {
-                         return a.offset_ms < b.offset_ms;
-                     });
+    std::stable_sort(entries.begin(), entries.end(), [](const w3c_entry& a, const w3c_entry& b) {
+        return a.offset_ms < b.offset_ms;
+    });
     return entries;
 }
 

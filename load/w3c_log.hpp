@@ -15,9 +15,9 @@ namespace gatehouse::load {
 
 struct w3c_entry {
     std::string method{};
-    std::string target{};       // stem, plus '?' and the query when there is one
-    std::string host{};         // cs-host, when logged
-    std::string user_agent{};   // cs(User-Agent), '+' turned back into spaces
+    std::string target{};                   // stem, plus '?' and the query when there is one
+    std::string host{};                     // cs-host, when logged
+    std::string user_agent{};               // cs(User-Agent), '+' turned back into spaces
     std::optional<std::int64_t> time_ms{};  // date + time as Unix milliseconds, when logged
     std::int64_t offset_ms = 0;  // time since the first entry that has a time (0 without times)
     std::size_t line = 0;

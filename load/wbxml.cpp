@@ -74,8 +74,12 @@ std::string sync_request(std::string_view sync_key, std::string_view collection_
     // Sync(05) Collections(1C) Collection(0F) SyncKey(0B) CollectionId(12) GetChanges(13)
     // WindowSize(15)
     writer w;
-    w.page(page_airsync).open(0x05).open(0x1C).open(0x0F).text(0x0B, sync_key).text(0x12,
-                                                                                  collection_id);
+    w.page(page_airsync)
+        .open(0x05)
+        .open(0x1C)
+        .open(0x0F)
+        .text(0x0B, sync_key)
+        .text(0x12, collection_id);
     if (sync_key != "0") w.empty(0x13);
     w.text(0x15, std::to_string(window_size)).close().close().close();
     return w.str();

@@ -24,22 +24,22 @@ namespace gatehouse::load {
 struct workload_options {
     // urls | w3c | owa | ews | activesync | outlook-anywhere | mapi | user-day
     std::string profile{"urls"};
-    std::string input{};             // the URL list or W3C log file (urls, w3c)
-    std::vector<url_entry> urls{};   // or the entries themselves (in-process callers)
+    std::string input{};            // the URL list or W3C log file (urls, w3c)
+    std::vector<url_entry> urls{};  // or the entries themselves (in-process callers)
     std::vector<w3c_entry> log{};
-    bool replay_timing = false;      // w3c: send at the logged offsets (divided by replay_speed)
+    bool replay_timing = false;  // w3c: send at the logged offsets (divided by replay_speed)
     double replay_speed = 1.0;
     // Multiplies every Exchange timer (Ping heartbeat, RPC keep-alive and hold, user day), to
     // match a fake CAS running with the same time_scale.
     double time_scale = 1.0;
-    unsigned tasks = 5;                           // tasks per session (owa, ews, mapi)
-    std::chrono::seconds heartbeat{480};          // activesync Ping HeartbeatInterval
-    unsigned pings = 1;                           // Pings per activesync session
-    std::chrono::seconds rpc_hold{600};           // outlook-anywhere: channel pair held this long
-    std::chrono::seconds rpc_keepalive{300};      // outlook-anywhere: IN-channel ping interval
-    std::chrono::milliseconds rpc_interval{1000}; // outlook-anywhere: one echo PDU this often
-    std::string day{"average"};                   // user-day: light | average | heavy
-    std::chrono::seconds day_length{8 * 3600};    // user-day: simulated day (scaled)
+    unsigned tasks = 5;                            // tasks per session (owa, ews, mapi)
+    std::chrono::seconds heartbeat{480};           // activesync Ping HeartbeatInterval
+    unsigned pings = 1;                            // Pings per activesync session
+    std::chrono::seconds rpc_hold{600};            // outlook-anywhere: channel pair held this long
+    std::chrono::seconds rpc_keepalive{300};       // outlook-anywhere: IN-channel ping interval
+    std::chrono::milliseconds rpc_interval{1000};  // outlook-anywhere: one echo PDU this often
+    std::string day{"average"};                    // user-day: light | average | heavy
+    std::chrono::seconds day_length{8 * 3600};     // user-day: simulated day (scaled)
     std::string mix{"mapi:50,owa:20,activesync:20,ews:10"};  // user-day client types
 };
 

@@ -36,8 +36,9 @@ TEST(LoadExchange, OwaUserLogsOnWithFormsAndSendsTheCanary) {
     auto log = server.requests();
     ASSERT_EQ(log.size(), 9u);
     EXPECT_EQ(log[0], "GET /owa");
-    EXPECT_EQ(log[1], "GET /owa/auth/logon.aspx?url=http%3a%2f%2fmail.contoso.com%2fowa%2f"
-                      "&reason=0");
+    EXPECT_EQ(log[1],
+              "GET /owa/auth/logon.aspx?url=http%3a%2f%2fmail.contoso.com%2fowa%2f"
+              "&reason=0");
     EXPECT_TRUE(log[2].starts_with("GET /owa/auth/logon.aspx?replaceCurrent=1&url="));
     EXPECT_EQ(log[3], "POST /owa/auth.owa");
     EXPECT_EQ(log[4], "GET /owa/");
@@ -66,7 +67,7 @@ TEST(LoadExchange, EwsClientAuthenticatesItsConnectionOnceWithNtlm) {
     EXPECT_EQ(r.totals.errors, 0u);
     EXPECT_EQ(server.ntlm_authenticated(), 1u);  // one connection, one handshake
     EXPECT_EQ(server.ntlm_failed(), 0u);
-    EXPECT_EQ(server.continues_sent(), 3u);      // Expect: 100-continue on each SOAP call
+    EXPECT_EQ(server.continues_sent(), 3u);  // Expect: 100-continue on each SOAP call
     auto log = paths(server.requests());
     std::vector<std::string> expected{"POST /autodiscover/autodiscover.xml",  // NEGOTIATE leg
                                       "POST /autodiscover/autodiscover.xml",  // AUTHENTICATE

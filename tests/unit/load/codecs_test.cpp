@@ -24,14 +24,13 @@ TEST(Wbxml, PingRequestMatchesTheSpecificationBytes) {
 }
 
 TEST(Wbxml, ReadsStatusAndHeartbeatFromPingResponses) {
-    auto expired = bytes({0x03, 0x01, 0x6A, 0x00, 0x00, 0x0D, 0x45, 0x47, 0x03, 0x31, 0x00,
-                          0x01, 0x01});
+    auto expired =
+        bytes({0x03, 0x01, 0x6A, 0x00, 0x00, 0x0D, 0x45, 0x47, 0x03, 0x31, 0x00, 0x01, 0x01});
     EXPECT_EQ(wbxml::find_text(expired, wbxml::page_ping, wbxml::tag_ping_status), "1");
-    auto out_of_range = bytes({0x03, 0x01, 0x6A, 0x00, 0x00, 0x0D, 0x45, 0x47, 0x03, 0x35,
-                               0x00, 0x01, 0x48, 0x03, 0x33, 0x35, 0x34, 0x30, 0x00, 0x01, 0x01});
+    auto out_of_range = bytes({0x03, 0x01, 0x6A, 0x00, 0x00, 0x0D, 0x45, 0x47, 0x03, 0x35, 0x00,
+                               0x01, 0x48, 0x03, 0x33, 0x35, 0x34, 0x30, 0x00, 0x01, 0x01});
     EXPECT_EQ(wbxml::find_text(out_of_range, wbxml::page_ping, wbxml::tag_ping_status), "5");
-    EXPECT_EQ(wbxml::find_text(out_of_range, wbxml::page_ping, wbxml::tag_ping_heartbeat),
-              "3540");
+    EXPECT_EQ(wbxml::find_text(out_of_range, wbxml::page_ping, wbxml::tag_ping_heartbeat), "3540");
     // The same token on another code page is not a match.
     EXPECT_FALSE(wbxml::find_text(expired, wbxml::page_airsync, 0x07));
     EXPECT_FALSE(wbxml::find_text("garbage", wbxml::page_ping, 0x07));
@@ -39,10 +38,9 @@ TEST(Wbxml, ReadsStatusAndHeartbeatFromPingResponses) {
 
 TEST(Wbxml, FolderSyncAndSyncRequestsCarryTheirKeys) {
     auto fs = wbxml::folder_sync_request("0");
-    EXPECT_EQ(fs, bytes({0x03, 0x01, 0x6A, 0x00, 0x00, 0x07, 0x56, 0x52, 0x03, 0x30, 0x00,
-                         0x01, 0x01}));
-    EXPECT_EQ(wbxml::find_text(fs, wbxml::page_folder_hierarchy, wbxml::tag_folder_sync_key),
-              "0");
+    EXPECT_EQ(
+        fs, bytes({0x03, 0x01, 0x6A, 0x00, 0x00, 0x07, 0x56, 0x52, 0x03, 0x30, 0x00, 0x01, 0x01}));
+    EXPECT_EQ(wbxml::find_text(fs, wbxml::page_folder_hierarchy, wbxml::tag_folder_sync_key), "0");
     auto first = wbxml::sync_request("0", "1");
     EXPECT_EQ(wbxml::find_text(first, wbxml::page_airsync, wbxml::tag_airsync_sync_key), "0");
     EXPECT_EQ(first.find(char(0x13)), std::string::npos);  // no GetChanges on the first Sync
@@ -72,9 +70,9 @@ TEST(Rts, ConnA1AndB1HaveTheSpecifiedSizesAndCookies) {
 TEST(Rts, PingAndServerPdusAreRecognised) {
     EXPECT_EQ(rts::ping(), bytes({0x05, 0x00, 0x14, 0x03, 0x10, 0x00, 0x00, 0x00, 0x14, 0x00,
                                   0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00}));
-    auto a3 = bytes({0x05, 0x00, 0x14, 0x03, 0x10, 0x00, 0x00, 0x00, 0x1C, 0x00, 0x00, 0x00, 0x00,
-                     0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x02, 0x00, 0x00, 0x00, 0xC0,
-                     0xD4, 0x01, 0x00});
+    auto a3 =
+        bytes({0x05, 0x00, 0x14, 0x03, 0x10, 0x00, 0x00, 0x00, 0x1C, 0x00, 0x00, 0x00, 0x00, 0x00,
+               0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x02, 0x00, 0x00, 0x00, 0xC0, 0xD4, 0x01, 0x00});
     ASSERT_TRUE(rts::peek(a3));
     EXPECT_TRUE(rts::is_conn_a3(*rts::peek(a3)));
     EXPECT_FALSE(rts::is_conn_c2(*rts::peek(a3)));
@@ -89,8 +87,9 @@ TEST(Rts, PingAndServerPdusAreRecognised) {
 }
 
 TEST(Mapi, ResponseStreamIsParsedThroughDone) {
-    std::string stream = "PROCESSING\r\nPENDING\r\nPENDING\r\nDONE\r\nX-ResponseCode: 0\r\n"
-                         "X-ElapsedTime: 2\r\n\r\n";
+    std::string stream =
+        "PROCESSING\r\nPENDING\r\nPENDING\r\nDONE\r\nX-ResponseCode: 0\r\n"
+        "X-ElapsedTime: 2\r\n\r\n";
     auto partial = mapi::parse_response(stream.substr(0, 30));
     EXPECT_FALSE(partial.done);
     auto r = mapi::parse_response(stream + std::string(12, '\0'));

@@ -1,9 +1,10 @@
 #include "load/histogram.hpp"
 
-#include <gtest/gtest.h>
 #include <algorithm>
 #include <cmath>
 #include <random>
+
+#include <gtest/gtest.h>
 
 namespace gatehouse::load {
 namespace {

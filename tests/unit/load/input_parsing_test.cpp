@@ -3,8 +3,9 @@
 #include "load/url_list.hpp"
 #include "load/w3c_log.hpp"
 
-#include <gtest/gtest.h>
 #include <sstream>
+
+#include <gtest/gtest.h>
 
 namespace gatehouse::load {
 namespace {

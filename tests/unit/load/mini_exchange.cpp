@@ -9,12 +9,13 @@
 #include "net/stream.hpp"
 #include "net/tls.hpp"
 
-#include <boost/asio/ssl/context.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <openssl/ssl.h>
-#include <boost/beast/core/flat_buffer.hpp>
 #include <optional>
 #include <random>
+
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <openssl/ssl.h>
 
 namespace gatehouse::test {
 
@@ -173,8 +174,8 @@ struct handler {
         std::string out;
         std::array<char, 8192> chunk;
         while (!parser.is_done() && out.size() < limit) {
-            auto [ec, n] = co_await net::read_body(stream(), conn->buffer, parser,
-                                                   asio::buffer(chunk));
+            auto [ec, n] =
+                co_await net::read_body(stream(), conn->buffer, parser, asio::buffer(chunk));
             if (ec) co_return std::nullopt;
             out.append(chunk.data(), n);
         }
@@ -266,8 +267,7 @@ struct handler {
             auto form = co_await body();
             if (!form) co_return false;
             if (form->find("password=" + server.options_.password) == std::string::npos &&
-                form->find("password=P%40ssw0rd") == std::string::npos)
-            {
+                form->find("password=P%40ssw0rd") == std::string::npos) {
                 add("Location", logon + "&reason=2");
                 co_return co_await respond(302, "");
             }
@@ -314,11 +314,13 @@ struct handler {
             "microsoft.com/exchange/autodiscover/responseschema/2006\"><Response xmlns=\"http://"
             "schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a\"><Account>";
         if (mapi)
-            xml += "<Protocol Type=\"mapiHttp\" Version=\"1\"><MailStore><ExternalUrl>"
-                   "https://mail.contoso.com/mapi/emsmdb/?MailboxId=aaaa@contoso.com"
-                   "</ExternalUrl></MailStore></Protocol>";
-        xml += "<Protocol><Type>EXCH</Type><Server>bbbb@contoso.com</Server></Protocol>"
-               "</Account></Response></Autodiscover>";
+            xml +=
+                "<Protocol Type=\"mapiHttp\" Version=\"1\"><MailStore><ExternalUrl>"
+                "https://mail.contoso.com/mapi/emsmdb/?MailboxId=aaaa@contoso.com"
+                "</ExternalUrl></MailStore></Protocol>";
+        xml +=
+            "<Protocol><Type>EXCH</Type><Server>bbbb@contoso.com</Server></Protocol>"
+            "</Account></Response></Autodiscover>";
         add("Content-Type", "text/xml");
         co_return co_await respond(200, xml);
     }
@@ -328,17 +330,19 @@ struct handler {
         if (!co_await maybe_continue()) co_return false;
         auto soap = co_await body();
         if (!soap) co_return false;
-        std::string op = soap->find("<m:FindItem") != std::string::npos ? "FindItem"
+        std::string op = soap->find("<m:FindItem") != std::string::npos  ? "FindItem"
                          : soap->find("<m:GetItem") != std::string::npos ? "GetItem"
                                                                          : "GetFolder";
         std::string extra = op == "FindItem" ? "<t:ItemId Id=\"ITEM42\" ChangeKey=\"x\"/>" : "";
         add("Content-Type", "text/xml; charset=utf-8");
         co_return co_await respond(
-            200,
-            "<s:Envelope><s:Body><m:" + op + "Response><m:ResponseMessages><m:" + op +
-                "ResponseMessage ResponseClass=\"Success\"><m:ResponseCode>NoError"
-                "</m:ResponseCode>" + extra + "</m:" + op + "ResponseMessage>"
-                "</m:ResponseMessages></m:" + op + "Response></s:Body></s:Envelope>");
+            200, "<s:Envelope><s:Body><m:" + op + "Response><m:ResponseMessages><m:" + op +
+                     "ResponseMessage ResponseClass=\"Success\"><m:ResponseCode>NoError"
+                     "</m:ResponseCode>" +
+                     extra + "</m:" + op +
+                     "ResponseMessage>"
+                     "</m:ResponseMessages></m:" +
+                     op + "Response></s:Body></s:Envelope>");
     }
 
     awaitable<bool> activesync() {
@@ -358,13 +362,16 @@ struct handler {
         add("Content-Type", "application/vnd.ms-sync.wbxml");
         if (cmd == "FolderSync")
             co_return co_await respond(200, std::string("\x03\x01\x6a\x00\x00\x07\x56\x4c\x03"
-                                                            "1\x00\x01\x52\x03" "F1\x00\x01\x01",
-                                                            17));
+                                                        "1\x00\x01\x52\x03"
+                                                        "F1\x00\x01\x01",
+                                                        17));
         if (cmd == "Sync")
             co_return co_await respond(200, std::string("\x03\x01\x6a\x00\x45\x5c\x4f\x4b\x03"
-                                                            "S1\x00\x01\x52\x03" "1\x00\x01\x4e"
-                                                            "\x03" "1\x00\x01\x01\x01\x01",
-                                                            25));
+                                                        "S1\x00\x01\x52\x03"
+                                                        "1\x00\x01\x4e"
+                                                        "\x03"
+                                                        "1\x00\x01\x01\x01\x01",
+                                                        25));
         if (cmd == "Ping") {
             auto hb = load::wbxml::find_text(*request, 13, 8);
             if (!hb) co_return co_await respond(400, "");
@@ -372,8 +379,9 @@ struct handler {
             co_await pause(std::chrono::milliseconds(
                 static_cast<long>(std::stod(*hb) * 1000 * server.options_.time_scale)));
             co_return co_await respond(200, std::string("\x03\x01\x6a\x00\x00\x0d\x45\x47"
-                                                            "\x03" "1\x00\x01\x01",
-                                                            13));
+                                                        "\x03"
+                                                        "1\x00\x01\x01",
+                                                        13));
         }
         co_return co_await respond(400, "");
     }
@@ -405,8 +413,8 @@ struct handler {
         out += chunk("PROCESSING\r\n");
         if (!co_await write(std::move(out))) co_return false;
         if (type == "NotificationWait") {
-            co_await pause(std::chrono::milliseconds(
-                static_cast<long>(300'000 * server.options_.time_scale)));
+            co_await pause(
+                std::chrono::milliseconds(static_cast<long>(300'000 * server.options_.time_scale)));
             if (!co_await write(chunk("PENDING\r\n"))) co_return false;
         }
         std::string tail = "DONE\r\nX-ResponseCode: " + std::to_string(code) +
@@ -428,8 +436,10 @@ struct handler {
             auto a1 = co_await body(76);
             if (!a1 || a1->size() != 76) co_return false;
             std::string vc = a1->substr(32, 16);
-            std::string a3("\x05\x00\x14\x03\x10\x00\x00\x00\x1c\x00\x00\x00\x00\x00\x00\x00"
-                           "\x00\x00\x01\x00\x02\x00\x00\x00\xc0\xd4\x01\x00", 28);
+            std::string a3(
+                "\x05\x00\x14\x03\x10\x00\x00\x00\x1c\x00\x00\x00\x00\x00\x00\x00"
+                "\x00\x00\x01\x00\x02\x00\x00\x00\xc0\xd4\x01\x00",
+                28);
             net::http_head res;
             res.status = 200;
             res.reason = "Success";
@@ -474,10 +484,11 @@ struct handler {
                     }
                     if (!out) co_return false;
                     ++server.rpc_pairs_;
-                    std::string c2("\x05\x00\x14\x03\x10\x00\x00\x00\x2c\x00\x00\x00\x00\x00\x00"
-                                   "\x00\x00\x00\x03\x00\x06\x00\x00\x00\x01\x00\x00\x00\x00\x00"
-                                   "\x00\x00\x00\x00\x01\x00\x02\x00\x00\x00\xc0\xd4\x01\x00",
-                                   44);
+                    std::string c2(
+                        "\x05\x00\x14\x03\x10\x00\x00\x00\x2c\x00\x00\x00\x00\x00\x00"
+                        "\x00\x00\x00\x03\x00\x06\x00\x00\x00\x01\x00\x00\x00\x00\x00"
+                        "\x00\x00\x00\x00\x01\x00\x02\x00\x00\x00\xc0\xd4\x01\x00",
+                        44);
                     co_await out->stream().write(asio::buffer(c2));
                 } else if (out && h->type == load::rts::ptype_request) {
                     // Echo: a response PDU with the request's call_id.
@@ -487,8 +498,8 @@ struct handler {
                     co_await out->stream().write(asio::buffer(res));
                 }
             }
-            auto [ec, n] = co_await net::read_body(stream(), conn->buffer, parser,
-                                                   asio::buffer(chunk));
+            auto [ec, n] =
+                co_await net::read_body(stream(), conn->buffer, parser, asio::buffer(chunk));
             if (ec || n == 0) break;
             pdus.append(chunk.data(), n);
         }
@@ -554,12 +565,18 @@ awaitable<void> mini_exchange::serve(std::shared_ptr<connection> c) {
         handler h{*this, c, c->head, parser, {}};
         auto path = lower(c->head.target.substr(0, c->head.target.find('?')));
         bool keep = false;
-        if (path.starts_with("/owa")) keep = co_await h.owa(path);
-        else if (path == "/autodiscover/autodiscover.xml") keep = co_await h.autodiscover();
-        else if (path == "/ews/exchange.asmx") keep = co_await h.ews();
-        else if (path == "/microsoft-server-activesync") keep = co_await h.activesync();
-        else if (path.starts_with("/mapi/emsmdb")) keep = co_await h.mapi();
-        else if (path == "/rpc/rpcproxy.dll") keep = co_await h.rpc();
+        if (path.starts_with("/owa"))
+            keep = co_await h.owa(path);
+        else if (path == "/autodiscover/autodiscover.xml")
+            keep = co_await h.autodiscover();
+        else if (path == "/ews/exchange.asmx")
+            keep = co_await h.ews();
+        else if (path == "/microsoft-server-activesync")
+            keep = co_await h.activesync();
+        else if (path.starts_with("/mapi/emsmdb"))
+            keep = co_await h.mapi();
+        else if (path == "/rpc/rpcproxy.dll")
+            keep = co_await h.rpc();
         else {
             co_await h.body(std::size_t{1} << 30);
             h.add("Content-Type", "text/plain");

@@ -9,10 +9,7 @@
 #include "net/awaitable.hpp"
 #include "net/certificate.hpp"
 
-#include <boost/asio/ssl/context.hpp>
-
 #include <atomic>
-#include <boost/asio/io_context.hpp>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -20,15 +17,18 @@
 #include <thread>
 #include <vector>
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ssl/context.hpp>
+
 namespace gatehouse::test {
 
 class mini_exchange {
 public:
     struct options {
-        std::string password = "P@ssw0rd";  // every user's
-        double time_scale = 0.01;           // Ping heartbeats and MAPI waits are scaled
+        std::string password = "P@ssw0rd";   // every user's
+        double time_scale = 0.01;            // Ping heartbeats and MAPI waits are scaled
         std::chrono::milliseconds delay{0};  // added before every response
-        bool tls = false;  // serve HTTPS with a certificate from authority()
+        bool tls = false;                    // serve HTTPS with a certificate from authority()
     };
 
     mini_exchange();

@@ -3,8 +3,9 @@
 #include "load/base64.hpp"
 #include "load/md4.hpp"
 
-#include <gtest/gtest.h>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 namespace gatehouse::load {
 namespace {
@@ -50,7 +51,8 @@ TEST(Md4, MatchesTheRfc1320TestSuite) {
 TEST(Base64, RoundTripsAndRejectsMalformedInput) {
     EXPECT_EQ(base64_encode("Aladdin:open sesame"), "QWxhZGRpbjpvcGVuIHNlc2FtZQ==");
     EXPECT_EQ(base64_decode("QWxhZGRpbjpvcGVuIHNlc2FtZQ=="), "Aladdin:open sesame");
-    for (std::string s : std::vector<std::string>{"", "a", "ab", "abc", "abcd", std::string("\0\xff\x10", 3)})
+    for (std::string s :
+         std::vector<std::string>{"", "a", "ab", "abc", "abcd", std::string("\0\xff\x10", 3)})
         EXPECT_EQ(base64_decode(base64_encode(s)), s);
     EXPECT_FALSE(base64_decode("abc"));
     EXPECT_FALSE(base64_decode("ab=c"));

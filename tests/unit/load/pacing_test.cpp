@@ -1,6 +1,7 @@
 #include "load/pacing.hpp"
 
 #include <cmath>
+
 #include <gtest/gtest.h>
 
 namespace gatehouse::load {

@@ -35,8 +35,8 @@ struct fixture {
 
 TEST(Recorder, SamplesFollowWallClockSeconds) {
     fixture f;
-    f.request("GET /a", 200, 1000, 100ms);   // second ...000
-    f.request("GET /a", 200, 2000, 600ms);   // second ...001
+    f.request("GET /a", 200, 1000, 100ms);  // second ...000
+    f.request("GET /a", 200, 2000, 600ms);  // second ...001
     f.request("GET /b", 502, 3000, 700ms, "502.3.12002");
     f.request("GET /b", 0, 5000, 1600ms, {}, failure::timeout);  // second ...002
     std::vector<second_sample> taken;
@@ -79,7 +79,7 @@ TEST(Recorder, LongPollLatencyStaysOutOfTheTotals) {
 
 TEST(Recorder, KeysBeyondTheLimitShareOther) {
     fixture f;
-    for (std::size_t i = 0; i < recorder::max_keys; ++i) f.rec.key_id("k" + std::to_string(i));
+    for (std::size_t i = 0; i < recorder::max_keys; ++i) f.rec.key_id(std::to_string(i) + "k");
     EXPECT_EQ(f.rec.key_id("one more"), f.rec.key_id("and another"));
     f.request("overflow", 200, 1, 1ms);
     EXPECT_EQ(f.rec.snapshot().urls.at("(other)").requests, 1u);
@@ -124,10 +124,9 @@ TEST(ResultJson, MergedResultsEqualOneRunThatSawEverything) {
     std::uint64_t in_timeline = 0;
     for (const auto& s : merged.timeline) in_timeline += s.counts.requests;
     EXPECT_EQ(in_timeline, 1000u);
-    EXPECT_TRUE(std::is_sorted(merged.timeline.begin(), merged.timeline.end(),
-                               [](const auto& x, const auto& y) {
-                                   return x.unix_second < y.unix_second;
-                               }));
+    EXPECT_TRUE(
+        std::is_sorted(merged.timeline.begin(), merged.timeline.end(),
+                       [](const auto& x, const auto& y) { return x.unix_second < y.unix_second; }));
 }
 
 TEST(ResultJson, ErrorsNameTheJsonPath) {
@@ -149,8 +148,9 @@ TEST(ResultJson, ErrorsNameTheJsonPath) {
         results_from_json(m, "w2.json");
         FAIL();
     } catch (const load_error& e) {
-        EXPECT_STREQ(e.what(), "w2.json: timeline[0].counts.latency_us.count: does not match "
-                               "the buckets");
+        EXPECT_STREQ(e.what(),
+                     "w2.json: timeline[0].counts.latency_us.count: does not match "
+                     "the buckets");
     }
 }
 

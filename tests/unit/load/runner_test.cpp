@@ -1,13 +1,15 @@
 // The runner's contract: bounds (duration, count), stop() from another thread, exit-code
 // errors for bad plans and unreachable targets, samples per second, and run_async on the
 // caller's io_context. Driven against the loopback mini Exchange.
-#include "load/errors.hpp"
 #include "load/runner.hpp"
+
+#include "load/errors.hpp"
 #include "tests/support/run_bounded.hpp"
 #include "tests/unit/load/mini_exchange.hpp"
 
-#include <gtest/gtest.h>
 #include <thread>
+
+#include <gtest/gtest.h>
 
 namespace gatehouse::load {
 namespace {
@@ -21,7 +23,9 @@ plan url_plan(const tcp::endpoint& e, std::vector<url_entry> urls) {
     return p;
 }
 
-std::vector<url_entry> one_get() { return {{.method = "GET", .target = "/index.html"}}; }
+std::vector<url_entry> one_get() {
+    return {{.method = "GET", .target = "/index.html"}};
+}
 
 exit_code code_of(auto f) {
     try {
@@ -117,9 +121,8 @@ TEST(Runner, RunAsyncUsesTheCallersIoContext) {
     load_runner runner(p);
     asio::io_context ioc;
     std::vector<second_sample> samples;
-    auto r = test::run_bounded(ioc, runner.run_async([&](const second_sample& s) {
-        samples.push_back(s);
-    }));
+    auto r = test::run_bounded(
+        ioc, runner.run_async([&](const second_sample& s) { samples.push_back(s); }));
     EXPECT_EQ(r.totals.requests, 10u);
     std::uint64_t sampled = 0;
     for (const auto& s : samples) sampled += s.counts.requests;
