@@ -326,6 +326,14 @@ awaitable<void> http_client::send_and_receive(http_connection& c, const http_req
         }
     }
     if (!have_final_head) {
+        if (c.buffer().size() == 0 && !c.stream().is_tls()) {
+            // Wait for readiness before reading: a read attempted at once would almost always
+            // find nothing yet and cost a system call per request for nothing. A failure here
+            // (deadline, closed connection) shows up in the read that follows.
+            auto [wait_ec] =
+                co_await c.stream().socket().async_wait(tcp::socket::wait_read, use_nothrow);
+            (void)wait_ec;
+        }
         if (auto ec = co_await c.read_head(head_request); ec) co_return fail(out, classify(ec), ec);
     }
     out.status = c.head().status;
