@@ -100,22 +100,47 @@ awaitable<error_code> http_connection::read_head(bool head_request, bool stop_at
     }
 }
 
+bool http_connection::drain_buffered(std::size_t capture, std::string& kept, std::uint64_t& total,
+                                     error_code& ec) {
+    parser_->eager(true);
+    while (!parser_->is_done() && buffer_.size() > 0) {
+        parser_->set_body_buffer(asio::buffer(scratch_));
+        error_code put_ec;
+        auto used = parser_->put(buffer_.data(), put_ec);
+        buffer_.consume(used);
+        auto n = parser_->body_used();
+        if (kept.size() < capture)
+            kept.append(scratch_.data(), std::min(n, capture - kept.size()));
+        total += n;
+        if (put_ec == http::error::need_buffer) continue;
+        if (put_ec == http::error::need_more) return false;  // the rest is still on its way
+        if (put_ec) {
+            ec = put_ec;
+            return false;
+        }
+        if (used == 0) return false;
+    }
+    return parser_->is_done();
+}
+
 awaitable<std::tuple<error_code, std::uint64_t>> http_connection::read_body(std::size_t capture,
                                                                             std::string& kept) {
     std::uint64_t total = 0;
+    error_code ec;
+    // Small responses usually arrive with their head: finish them without more I/O.
+    if (drain_buffered(capture, kept, total, ec) || ec) co_return std::tuple{ec, total};
     while (kept.size() < capture && !parser_->is_done()) {
-        std::array<char, 16 * 1024> chunk;
-        auto want = std::min(chunk.size(), capture - kept.size());
-        auto [ec, n] =
-            co_await net::read_body(*stream_, buffer_, *parser_, asio::buffer(chunk.data(), want));
-        kept.append(chunk.data(), n);
+        auto want = std::min(scratch_.size(), capture - kept.size());
+        auto [rec, n] = co_await net::read_body(*stream_, buffer_, *parser_,
+                                                asio::buffer(scratch_.data(), want));
+        kept.append(scratch_.data(), n);
         total += n;
-        if (ec) co_return std::tuple{ec, total};
+        if (rec) co_return std::tuple{rec, total};
     }
     if (!parser_->is_done()) {
-        auto [ec, n] = co_await net::skip_body(*stream_, buffer_, *parser_);
+        auto [sec, n] = co_await net::skip_body(*stream_, buffer_, *parser_);
         total += n;
-        if (ec) co_return std::tuple{ec, total};
+        if (sec) co_return std::tuple{sec, total};
     }
     co_return std::tuple{error_code{}, total};
 }
@@ -326,14 +351,6 @@ awaitable<void> http_client::send_and_receive(http_connection& c, const http_req
         }
     }
     if (!have_final_head) {
-        if (c.buffer().size() == 0 && !c.stream().is_tls()) {
-            // Wait for readiness before reading: a read attempted at once would almost always
-            // find nothing yet and cost a system call per request for nothing. A failure here
-            // (deadline, closed connection) shows up in the read that follows.
-            auto [wait_ec] =
-                co_await c.stream().socket().async_wait(tcp::socket::wait_read, use_nothrow);
-            (void)wait_ec;
-        }
         if (auto ec = co_await c.read_head(head_request); ec) co_return fail(out, classify(ec), ec);
     }
     out.status = c.head().status;
@@ -439,10 +456,16 @@ awaitable<void> http_client::exchange(const http_request& req, http_response& ou
     // A connection that is done is closed, not destroyed: `out.head` points into it until the
     // next exchange, and ensure_connection() replaces it then.
     for (int attempt = 0; attempt < 2; ++attempt) {
-        if (!co_await ensure_connection(out)) co_return;
+        if (!connection_ || !connection_->stream().is_open()) {
+            if (!co_await ensure_connection(out)) co_return;
+        }
         auto& c = *connection_;
         c.stream().expires_after(timeout_of(req));
-        auto authorization = co_await authorize(c, req, out);
+        std::optional<std::string> authorization;
+        if (auth_ == auth_scheme::none || (ntlm && (c.authenticated || c.auth_free)))
+            authorization.emplace();  // nothing to add: no coroutine needed
+        else
+            authorization = co_await authorize(c, req, out);
         if (!authorization) {
             if (out.failed || out.interrupted) c.stream().close();
             co_return;

@@ -11,6 +11,7 @@
 #include "load/stream_registry.hpp"
 #include "net/http_parser.hpp"
 
+#include <array>
 #include <memory>
 #include <optional>
 #include <random>
@@ -81,6 +82,10 @@ public:
     awaitable<std::tuple<error_code, std::uint64_t>> read_body(std::size_t capture,
                                                                std::string& kept);
 
+    // Consumes body bytes already buffered, without I/O; true once the body is complete.
+    bool drain_buffered(std::size_t capture, std::string& kept, std::uint64_t& total,
+                        error_code& ec);
+
     bool authenticated = false;  // NTLM completed on this connection
     bool auth_free = false;      // the server needed no authentication here
     std::uint64_t requests = 0;
@@ -91,6 +96,7 @@ private:
     beast::flat_buffer buffer_;
     net::http_head head_;
     std::optional<net::response_parser> parser_;
+    std::array<char, 16 * 1024> scratch_;  // body bytes pass through here, never kept
 };
 
 class http_client {
