@@ -160,3 +160,90 @@ TEST(LoadExchange, UserDayAchievesItsPlannedTasks) {
 
 }  // namespace
 }  // namespace gatehouse::load
+
+namespace gatehouse::load {
+namespace {
+
+// A front end that never sends "100 Continue": the client waits its expect_wait, then sends
+// the body anyway (as .NET does), so every call costs that wait and none fails.
+TEST(LoadExchange, MissingContinueCostsTheExpectWaitButNotTheRequest) {
+    test::mini_exchange server({.send_continue = false});
+    auto p = profile_plan(server, "ews");
+    p.workload.tasks = 2;
+    p.client.expect_wait = std::chrono::milliseconds(150);
+    auto r = load_runner(p).run();
+    EXPECT_EQ(r.totals.errors, 0u);
+    EXPECT_EQ(server.continues_sent(), 0u);
+    EXPECT_GE(r.urls.at("ews.GetFolder").latency.min(), 150'000u);
+    EXPECT_GE(r.urls.at("ews.FindItem").latency.min(), 150'000u);
+}
+
+plan delayed_open_plan(const test::mini_exchange& server, unsigned vus) {
+    plan p;
+    p.target.host = "127.0.0.1";
+    p.target.port = std::to_string(server.endpoint().port());
+    p.workload.urls = {{.method = "GET", .target = "/slow"}};
+    p.model.kind = model_kind::open;
+    p.model.rate = 50;
+    p.model.vus = vus;
+    p.duration = std::chrono::milliseconds(1000);
+    return p;
+}
+
+// Every response takes 30 ms; 50 arrivals a second on one connection (capacity ~33/s) queue
+// up, and latency counted from when each request was due shows the queue: the n-th request
+// waits about 10 ms × n more than the one before (coordinated omission corrected). A closed-
+// model measurement of the same traffic would report 30 ms throughout.
+TEST(LoadOpenModel, LatencyCountsFromTheDueTimeWhenTheGeneratorFallsBehind) {
+    test::mini_exchange server({.delay = std::chrono::milliseconds(30)});
+    auto r = load_runner(delayed_open_plan(server, 1)).run();
+    EXPECT_EQ(r.totals.errors, 0u);
+    EXPECT_EQ(r.schedule.due, 50u);
+    EXPECT_GE(r.schedule.missed, 10u);             // it fell behind its schedule
+    EXPECT_GE(r.schedule.lag.max(), 150'000u);     // and says by how much
+    EXPECT_GE(r.totals.latency.max(), 200'000u);   // the wait is part of the latency
+    EXPECT_LE(r.totals.latency.min(), 60'000u);    // the first request did not wait
+}
+
+TEST(LoadOpenModel, EnoughConnectionsKeepLatencyAtTheServiceTime) {
+    test::mini_exchange server({.delay = std::chrono::milliseconds(30)});
+    auto r = load_runner(delayed_open_plan(server, 5)).run();
+    EXPECT_EQ(r.schedule.missed, 0u);
+    EXPECT_EQ(r.totals.requests, 50u);
+    EXPECT_GE(r.totals.latency.min(), 30'000u);
+    EXPECT_LE(r.totals.latency.value_at_quantile(0.5), 60'000u);
+}
+
+// A replay that keeps the log's timing sends each entry at its offset (0, 200, 400 ms),
+// in order; at speed 2 the same log takes half as long.
+TEST(LoadReplay, KeptTimingSendsEntriesAtTheirLoggedOffsets) {
+    test::mini_exchange server;
+    plan p;
+    p.target.host = "127.0.0.1";
+    p.target.port = std::to_string(server.endpoint().port());
+    p.workload.profile = "w3c";
+    p.workload.replay_timing = true;
+    p.workload.log = {{.method = "GET", .target = "/a", .offset_ms = 0},
+                      {.method = "POST", .target = "/b?x=1", .offset_ms = 200},
+                      {.method = "GET", .target = "/c", .offset_ms = 400}};
+    p.model.kind = model_kind::open;
+    p.model.vus = 2;
+    auto started = steady_clock::now();
+    auto r = load_runner(p).run();
+    auto took = steady_clock::now() - started;
+    EXPECT_EQ(r.totals.requests, 3u);
+    EXPECT_GE(took, std::chrono::milliseconds(400));
+    std::vector<std::string> expected{"GET /a", "POST /b?x=1", "GET /c"};
+    EXPECT_EQ(server.requests(), expected);
+    EXPECT_EQ(r.urls.at("POST /b").requests, 1u);
+
+    test::mini_exchange faster;
+    p.target.port = std::to_string(faster.endpoint().port());
+    p.workload.replay_speed = 2;
+    started = steady_clock::now();
+    load_runner(p).run();
+    EXPECT_LT(steady_clock::now() - started, took);
+}
+
+}  // namespace
+}  // namespace gatehouse::load

@@ -186,6 +186,7 @@ struct handler {
     awaitable<bool> maybe_continue() {
         auto expect = head.fields.find("Expect");
         if (!expect || !net::iequals(*expect, "100-continue")) co_return true;
+        if (!server.options_.send_continue) co_return true;
         ++server.continues_;
         co_return co_await write("HTTP/1.1 100 Continue\r\n\r\n");
     }

@@ -29,6 +29,7 @@ public:
         double time_scale = 0.01;            // Ping heartbeats and MAPI waits are scaled
         std::chrono::milliseconds delay{0};  // added before every response
         bool tls = false;                    // serve HTTPS with a certificate from authority()
+        bool send_continue = true;           // answer Expect: 100-continue (IIS does)
     };
 
     mini_exchange();
