@@ -200,7 +200,7 @@ int merge_command(const std::vector<std::string>& inputs, const std::string& out
     if (!out.empty())
         write_results(merged, out);
     else
-        std::cout << to_json(merged).dump(1) << '\n';
+        std::cout << to_json(merged).dump() << '\n';
     if (!quiet && !out.empty()) write_summary(std::cout, merged);
     return 0;
 }

@@ -268,7 +268,7 @@ run_results read_results(const std::string& path) {
 void write_results(const run_results& r, const std::string& path) {
     std::ofstream out(path, std::ios::trunc);
     if (!out) throw load_error(exit_code::cannot_write, path + ": cannot open for writing");
-    out << to_json(r).dump(1) << '\n';
+    out << to_json(r).dump() << '\n';  // compact: histograms have many buckets
     out.flush();
     if (!out) throw load_error(exit_code::cannot_write, path + ": write failed");
 }
