@@ -70,7 +70,8 @@ public:
     awaitable<bool> logoff(vu& v) override {
         // The hold, as a long poll: how long the pair survived, status 200 when to the end.
         if (in_ && out_)
-            v.record(profile_, key(v, "oa.hold"), 200, std::nullopt, micros_since(opened_), false);
+            v.record(profile_, key(v, "oa.hold"), 200, std::nullopt, micros_since(opened_), false,
+                     true);
         in_.reset();
         out_.reset();
         co_return true;

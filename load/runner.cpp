@@ -171,9 +171,11 @@ struct load_runner::worker {
         v.clear_interrupted();
         bool ok = co_await u.iteration(v);
         --busy;
-        auto end = ok ? recorder::iteration_end::completed
-                      : (v.interrupted() ? recorder::iteration_end::interrupted
-                                         : recorder::iteration_end::failed);
+        // Cut short by the end of the run (a step refused, a hold interrupted): interrupted.
+        bool cut = v.interrupted() || services.soft_stopped || registry.closed();
+        auto end = ok    ? recorder::iteration_end::completed
+                   : cut ? recorder::iteration_end::interrupted
+                         : recorder::iteration_end::failed;
         rec.iteration_finished(end, steady_clock::now());
     }
 

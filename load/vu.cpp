@@ -124,13 +124,15 @@ awaitable<bool> vu::step(std::uint32_t profile, std::uint32_t key, const http_re
 }
 
 void vu::record(std::uint32_t profile, std::uint32_t key, unsigned status,
-                std::optional<failure> failed, std::uint64_t latency_us, bool unexpected) {
+                std::optional<failure> failed, std::uint64_t latency_us, bool unexpected,
+                bool long_poll) {
     recorder::request r;
     r.profile = profile;
     r.key = key;
     r.status = status;
     r.failed = failed;
     r.unexpected = unexpected;
+    r.long_poll = long_poll;
     r.latency_us = latency_us;
     r.finished = steady_clock::now();
     services_.rec.record(r);

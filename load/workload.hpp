@@ -99,7 +99,8 @@ public:
     const http_response& last() const noexcept { return response_; }
     // Records an outcome measured by the profile itself (for example an RPC echo PDU).
     void record(std::uint32_t profile, std::uint32_t key, unsigned status,
-                std::optional<failure> failed, std::uint64_t latency_us, bool unexpected);
+                std::optional<failure> failed, std::uint64_t latency_us, bool unexpected,
+                bool long_poll = false);
 
     // Waits `d` (or until `t`); false when the run ended meanwhile.
     awaitable<bool> pause(steady_clock::duration d);
