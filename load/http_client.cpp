@@ -109,8 +109,7 @@ bool http_connection::drain_buffered(std::size_t capture, std::string& kept, std
         auto used = parser_->put(buffer_.data(), put_ec);
         buffer_.consume(used);
         auto n = parser_->body_used();
-        if (kept.size() < capture)
-            kept.append(scratch_.data(), std::min(n, capture - kept.size()));
+        if (kept.size() < capture) kept.append(scratch_.data(), std::min(n, capture - kept.size()));
         total += n;
         if (put_ec == http::error::need_buffer) continue;
         if (put_ec == http::error::need_more) return false;  // the rest is still on its way
@@ -210,15 +209,17 @@ void http_client::write_head(std::string& out, const http_request& req,
         out += options_.user_agent;
         out += "\r\n";
     }
-    auto cookie_start = out.size();
-    out += "Cookie: ";
-    auto value_start = out.size();
-    jar_.append_header(out, path_of(req.target), connector_.secure_channel(),
-                       std::chrono::system_clock::now());
-    if (out.size() == value_start)
-        out.resize(cookie_start);
-    else
-        out += "\r\n";
+    if (!jar_.empty()) {
+        auto cookie_start = out.size();
+        out += "Cookie: ";
+        auto value_start = out.size();
+        jar_.append_header(out, path_of(req.target), connector_.secure_channel(),
+                           std::chrono::system_clock::now());
+        if (out.size() == value_start)
+            out.resize(cookie_start);
+        else
+            out += "\r\n";
+    }
     if (!authorization.empty()) {
         out += "Authorization: ";
         out += authorization;

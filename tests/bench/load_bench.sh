@@ -2,7 +2,7 @@
 # gatehouse-load beside wrk, and its open model against a known delay.
 #
 # 1. Throughput: nginx (one worker) serves a small static file on loopback; wrk and
-#    gatehouse-load each run with 50 connections and one thread, twice, alternating. Figure:
+#    gatehouse-load each run with 50 connections and one thread, three times, alternating. Figure:
 #    gatehouse-load requests/s ÷ wrk requests/s (best run of each). Goal: >= 1.0.
 # 2. Open model (wrk2-style): load_delay_server answers every request after DELAY ms.
 #    Below capacity the latency must be the delay. Above it (2 connections, so capacity is
@@ -65,7 +65,7 @@ echo "GET /index.html" > "$work/urls.txt"
 
 best_wrk=0
 best_ours=0
-for round in 1 2; do
+for round in 1 2 3; do
   w=$(wrk -t1 -c50 -d"${duration}s" "http://127.0.0.1:$port/index.html" | awk '/Requests\/sec/ {print $2}')
   o=$("$load" run --target "http://127.0.0.1:$port" --urls "$work/urls.txt" -c 50 -t 1 \
         -d "${duration}s" | sed -n 's/.*(\([0-9.]*\) req\/s).*/\1/p')
