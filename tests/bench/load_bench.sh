@@ -18,9 +18,15 @@ load="$build/load/gatehouse-load"
 delay_server="$build/tests/bench/load_delay_server"
 duration=${LOAD_BENCH_SECONDS:-8}
 for tool in nginx wrk; do
-  command -v "$tool" >/dev/null || { echo "load_bench: $tool is not installed (make bench-deps)"; exit 1; }
+  if ! command -v "$tool" >/dev/null; then
+    echo "load_bench: $tool is not installed (make bench-deps)"
+    exit 1
+  fi
 done
-[ -x "$load" ] && [ -x "$delay_server" ] || { echo "load_bench: build gatehouse-load and load_delay_server first"; exit 1; }
+if [ ! -x "$load" ] || [ ! -x "$delay_server" ]; then
+  echo "load_bench: build gatehouse-load and load_delay_server first"
+  exit 1
+fi
 
 work=$(mktemp -d)
 pids=()
@@ -40,7 +46,10 @@ free_port() {
 }
 
 # Latency text from a summary ("981us", "1.20ms", "2.00s") in milliseconds.
-to_ms() { awk -v v="$1" 'BEGIN { if (v ~ /us$/) print v/1000; else if (v ~ /ms$/) print v+0; else print v*1000 }'; }
+to_ms() {
+  awk -v v="$1" 'BEGIN {
+    if (v ~ /us$/) print v / 1000; else if (v ~ /ms$/) print v + 0; else print v * 1000 }'
+}
 
 # ---- 1. throughput beside wrk -----------------------------------------------------------
 port=$(free_port)
@@ -66,7 +75,8 @@ echo "GET /index.html" > "$work/urls.txt"
 best_wrk=0
 best_ours=0
 for round in 1 2 3; do
-  w=$(wrk -t1 -c50 -d"${duration}s" "http://127.0.0.1:$port/index.html" | awk '/Requests\/sec/ {print $2}')
+  w=$(wrk -t1 -c50 -d"${duration}s" "http://127.0.0.1:$port/index.html" |
+        awk '/Requests\/sec/ {print $2}')
   o=$("$load" run --target "http://127.0.0.1:$port" --urls "$work/urls.txt" -c 50 -t 1 \
         -d "${duration}s" | sed -n 's/.*(\([0-9.]*\) req\/s).*/\1/p')
   echo "round $round: wrk ${w} req/s, gatehouse-load ${o} req/s"
@@ -74,7 +84,8 @@ for round in 1 2 3; do
   best_ours=$(awk -v a="$best_ours" -v b="$o" 'BEGIN { print (b > a) ? b : a }')
 done
 awk -v o="$best_ours" -v w="$best_wrk" 'BEGIN {
-  printf "throughput: gatehouse-load %.0f req/s, wrk %.0f req/s, ratio %.3f (goal >= 1.0)\n", o, w, o / w }'
+  printf "throughput: gatehouse-load %.0f req/s, wrk %.0f req/s, ", o, w
+  printf "ratio %.3f (goal >= 1.0)\n", o / w }'
 
 # ---- 2. open model against a known delay --------------------------------------------------
 delay_ms=20
@@ -109,7 +120,8 @@ check_open() {  # rate conns service_ms label; prints the measured mean on the l
   expected=$(expected_mean "$rate" "$conns" "$service")
   awk -v m="$mean" -v e="$expected" -v l="$label" 'BEGIN {
     r = m / e; ok = (r >= 0.95 && r <= 1.05) ? "within 5%" : "OUTSIDE 5%"
-    printf "open model, %s: mean latency %.2f ms, expected %.2f ms, ratio %.3f (%s)\n", l, m, e, r, ok }'
+    printf "open model, %s: mean latency %.2f ms, expected %.2f ms, ", l, m, e
+    printf "ratio %.3f (%s)\n", r, ok }'
   echo "$out" | grep -E "schedule|start lag" | sed 's/^/    /'
   echo "$mean"
 }
