@@ -166,8 +166,7 @@ struct load_runner::worker {
 
     awaitable<void> iterate(vu& v, user& u) {
         rec.iteration_started();
-        ++busy;
-        rec.active(busy, steady_clock::now());
+        rec.active(++busy, steady_clock::now());
         v.clear_interrupted();
         bool ok = co_await u.iteration(v);
         --busy;
@@ -236,7 +235,7 @@ struct load_runner::worker {
     std::optional<steady_clock::time_point> deadline;
     std::uint64_t next_arrival = 0;
     std::size_t live = 0;
-    std::size_t busy = 0;
+    std::atomic<std::size_t> busy{0};  // read by the sampler thread for the gauge
     bool supervising = false;
     asio::steady_timer all_done;
     asio::steady_timer supervisor_timer;
@@ -370,8 +369,12 @@ run_results load_runner::run(unsigned threads, sample_handler on_sample) {
         auto now_unix = unix_now_ns();
         auto next_tick = (now_unix / 1'000'000'000 + 1) * 1'000'000'000 + 20'000'000;
         auto wake = steady_clock::now() + std::chrono::nanoseconds(next_tick - now_unix);
-        while (!all_finished() && steady_clock::now() < wake)
+        while (!all_finished() && steady_clock::now() < wake) {
             std::this_thread::sleep_for(std::chrono::milliseconds(10));
+            // Users busy in long polls start nothing for seconds: sample the gauge too.
+            auto now = steady_clock::now();
+            for (auto& w : workers) w->rec.active(w->busy.load(), now);
+        }
         deliver(steady_clock::now());
     }
     for (auto& t : pool) t.join();
@@ -389,13 +392,14 @@ namespace {
 
 // Hands out finished seconds once a second until `finished`; `timer` is cancelled to end it.
 awaitable<void> sample_loop(recorder& rec, const load_runner::sample_handler& on_sample,
-                            const bool& finished, steady_clock::time_point start,
-                            asio::steady_timer& timer) {
+                            const bool& finished, const std::atomic<std::size_t>& busy,
+                            steady_clock::time_point start, asio::steady_timer& timer) {
     auto tick = start;
     while (!finished) {
         tick += std::chrono::seconds(1);
         timer.expires_at(tick + std::chrono::milliseconds(20));
         co_await timer.async_wait(use_nothrow);
+        rec.active(busy.load(), steady_clock::now());
         std::vector<second_sample> taken;
         rec.take_completed(steady_clock::now(), taken);
         if (on_sample)
@@ -422,7 +426,7 @@ awaitable<run_results> load_runner::run_async(sample_handler on_sample) {
     bool sampler_done = false;
     asio::steady_timer sampler_wait(executor, steady_clock::time_point::max());
     asio::steady_timer tick_timer(executor);
-    asio::co_spawn(executor, sample_loop(w.rec, on_sample, finished, start, tick_timer),
+    asio::co_spawn(executor, sample_loop(w.rec, on_sample, finished, w.busy, start, tick_timer),
                    [&](std::exception_ptr) {
                        sampler_done = true;
                        sampler_wait.cancel();
