@@ -202,7 +202,8 @@ TEST(LoadOpenModel, LatencyCountsFromTheDueTimeWhenTheGeneratorFallsBehind) {
     EXPECT_GE(r.schedule.missed, 10u);             // it fell behind its schedule
     EXPECT_GE(r.schedule.lag.max(), 150'000u);     // and says by how much
     EXPECT_GE(r.totals.latency.max(), 200'000u);   // the wait is part of the latency
-    EXPECT_LE(r.totals.latency.min(), 60'000u);    // the first request did not wait
+    // The queue grows: the last requests waited far longer than the first.
+    EXPECT_GE(r.totals.latency.max(), 3 * r.totals.latency.min());
 }
 
 TEST(LoadOpenModel, EnoughConnectionsKeepLatencyAtTheServiceTime) {

@@ -47,7 +47,9 @@ TEST(Runner, CountBoundsTheRunExactly) {
     EXPECT_EQ(r.totals.by_status.at(200), 37u);
     EXPECT_EQ(r.iterations.completed, 37u);
     EXPECT_EQ(r.totals.errors, 0u);
-    EXPECT_EQ(r.counters.at("connections_opened"), 4u);  // keep-alive: one per user
+    // Keep-alive: at most one connection per user (a user that found the count used up by the
+    // others opens none).
+    EXPECT_LE(r.counters.at("connections_opened"), 4u);
 }
 
 TEST(Runner, NewConnectionPerRequestOpensOneEach) {
