@@ -683,6 +683,9 @@ awaitable<bool> session::forward(const rule_result& route) {
         if (synthesize) {
             if (co_await write_client("HTTP/1.1 100 Continue\r\n\r\n")) co_return false;
         }
+        // From here on the response head is awaited: the pump, which may run at once up to its
+        // first suspension, keeps the upstream deadline off while it sends (see pump_body).
+        awaiting_head_ = true;
         if (has_body_) start_pump();
 
         // ---- 4. response heads (1xx relayed) ---------------------------------------------
