@@ -624,6 +624,7 @@ awaitable<bool> session::forward(const rule_result& route) {
         }
         const auto& slot = farm.servers[static_cast<std::size_t>(index)];
         log_.server = slot.authority;
+        if (upstream_) upstream_->clean = false;
         accounting.begin(slot.runtime.get(), thread);
         if (!upstream_) {
             auto [error, connection] = co_await connect(farm, slot);
@@ -899,6 +900,7 @@ awaitable<bool> session::relay_response(const farm_snapshot& farm, const server_
     const bool body_ok = !has_body_ || pump_ == pump_result::done;
     const bool reusable = body_ok && p.keep_alive() && !until_close &&
                           upstream_->buffer.size() == 0 && upstream_->stream.is_open();
+    if (body_ok && upstream_->buffer.size() == 0) upstream_->clean = true;
     if (reusable) {
         ++upstream_->exchanges;
         if (pin_requested) {

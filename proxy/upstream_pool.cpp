@@ -1,9 +1,16 @@
 #include "proxy/upstream_pool.hpp"
 
+#include <openssl/ssl.h>
+
 #include <cerrno>
 #include <sys/socket.h>
 
 namespace gatehouse::proxy {
+
+upstream_connection::~upstream_connection() {
+    if (clean && stream.ssl())
+        SSL_set_shutdown(stream.ssl(), SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+}
 
 bool looks_reusable(upstream_connection& c) noexcept {
     if (!c.stream.is_open()) return false;

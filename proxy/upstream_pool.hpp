@@ -21,6 +21,11 @@ struct upstream_connection {
     upstream_connection(tcp::socket socket, asio::ssl::context& context,
                         std::shared_ptr<server_runtime> s)
         : stream(std::move(socket), context), server(std::move(s)), tls_context(&context) {}
+    // A connection whose last exchange completed is closed as a clean TLS shutdown, so that
+    // its session stays resumable (OpenSSL forgets sessions of connections dropped mid-way).
+    ~upstream_connection();
+    upstream_connection(const upstream_connection&) = delete;
+    upstream_connection& operator=(const upstream_connection&) = delete;
 
     net::stream stream;
     beast::flat_buffer buffer;  // response bytes read but not parsed yet
@@ -28,6 +33,7 @@ struct upstream_connection {
     asio::ssl::context* tls_context = nullptr;  // the context it was made with; null: plain
     steady_clock::time_point expires{};         // while idle in the pool
     std::uint64_t exchanges = 0;                // requests completed on it
+    bool clean = false;                         // the last exchange completed
 };
 
 class upstream_pool {

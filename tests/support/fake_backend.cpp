@@ -378,6 +378,8 @@ void fake_backend::serve(int fd, std::size_t index) {
             ::close(fd);
             return;
         }
+        if (SSL_session_reused(ssl)) add("tls_resumed");
+        add("tls_handshakes");
     }
     backend_connection c(*this, fd, index, ssl);
     try {

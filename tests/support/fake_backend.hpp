@@ -130,7 +130,8 @@ public:
     // What scripts threw (timeouts, protocol surprises), for tests that expect none.
     std::vector<std::string> script_errors() const;
 
-    // Named counters scripts may bump (bytes streamed, events) and tests may wait on.
+    // Named counters scripts may bump (bytes streamed, events) and tests may wait on. A TLS
+    // back end counts "tls_handshakes" and "tls_resumed" itself.
     void add(const std::string& name, std::uint64_t n = 1);
     std::uint64_t value(const std::string& name) const;
 
