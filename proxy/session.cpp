@@ -8,6 +8,7 @@
 
 #include <boost/asio/ssl/error.hpp>
 #include <array>
+#include <cstring>
 #include <optional>
 
 namespace gatehouse::proxy {
@@ -113,6 +114,46 @@ private:
     unsigned thread_ = 0;
 };
 
+// The working memory of one request: heads, parsers, scratch strings. Connections borrow one
+// per request from a per-thread pool and give it back when they go idle, so an idle connection
+// holds none of it and a busy worker allocates none. (Worker threads are dedicated, so the
+// thread's pool is the worker's.)
+struct request_state {
+    net::http_head request{};
+    net::http_head response{};
+    std::optional<net::request_parser> request_parser{};
+    std::optional<net::response_parser> response_parser{};
+    std::string out{};  // heads and generated responses on their way out
+    std::string target_storage{};
+    std::string host_storage{};
+    rule_scratch scratch{};
+    std::string hash_scratch{};
+    std::vector<server_load> loads{};
+    std::vector<bool> tried{};
+};
+
+std::vector<std::unique_ptr<request_state>>& state_pool() {
+    thread_local std::vector<std::unique_ptr<request_state>> pool;
+    return pool;
+}
+
+std::unique_ptr<request_state> take_state() {
+    auto& pool = state_pool();
+    if (pool.empty()) return std::make_unique<request_state>();
+    auto st = std::move(pool.back());
+    pool.pop_back();
+    return st;
+}
+
+void give_state(std::unique_ptr<request_state> st) {
+    constexpr std::size_t keep = 1024;
+    if (!st) return;
+    st->request_parser.reset();
+    st->response_parser.reset();
+    auto& pool = state_pool();
+    if (pool.size() < keep) pool.push_back(std::move(st));
+}
+
 class session final : public connection_handle {
 public:
     session(worker& w, tcp::socket socket, std::size_t listener);
@@ -120,9 +161,8 @@ public:
     session(const session&) = delete;
     session& operator=(const session&) = delete;
 
-    awaitable<void> run();
-    // After an internal error: make sure no coroutine still refers to this session.
-    awaitable<void> wind_down();
+    // Serves the connection until it closes (see run_session).
+    static awaitable<void> main(worker* w, tcp::socket socket, std::size_t listener);
 
     void close_if_idle() noexcept override {
         if (idle_ && client_) client_->close();
@@ -132,7 +172,14 @@ public:
 private:
     const listener_limits& limits() const { return snap_->listeners()[listener_].config->limits; }
 
+    awaitable<bool> handshake();
+    // Around the wait for the first byte of the next request; false: the connection is done.
+    void begin_wait();
+    bool end_wait(const error_code& ec, std::size_t n);
     awaitable<bool> serve_one();
+    awaitable<void> close();
+    // After an internal error: make sure no coroutine still refers to this session.
+    awaitable<void> wind_down();
     awaitable<bool> handle_request();
     awaitable<bool> forward(const rule_result& route);
     awaitable<bool> relay_response(const farm_snapshot& farm, const server_slot& slot,
@@ -161,19 +208,10 @@ private:
     std::shared_ptr<const snapshot> snap_;
     std::optional<net::stream> client_;
     beast::flat_buffer client_buffer_;
-    net::http_head request_;
-    net::http_head response_;
-    std::optional<net::request_parser> request_parser_;
-    std::optional<net::response_parser> response_parser_;
-    std::string out_;
-    std::string target_storage_;
-    std::string host_storage_;
+    std::unique_ptr<request_state> st_;  // lent while a request is handled
     std::string_view target_;
     std::string_view host_;
-    rule_scratch scratch_;
-    std::string hash_scratch_;
-    std::vector<server_load> loads_;
-    std::vector<bool> tried_;
+    std::array<char, 256> first_bytes_{};  // an idle connection's read (see wait_for_request)
 
     std::string client_ip_;
     std::uint16_t client_port_ = 0;
@@ -256,11 +294,24 @@ awaitable<error_code> session::write_client(std::string_view bytes) {
 
 std::uint64_t session::request_head_bytes() const {
     // The received head re-counted: request line, fields with ": " and CRLF, empty line.
-    return request_.method.size() + request_.target.size() + 12 + request_.fields.bytes() +
-           4 * request_.fields.size() + 2;
+    return st_->request.method.size() + st_->request.target.size() + 12 + st_->request.fields.bytes() +
+           4 * st_->request.fields.size() + 2;
 }
 
-awaitable<void> session::run() {
+// GCC 12 inlines Asio's frame allocator and deallocator into this ramp and then mistakes the
+// pair for mismatched (asio::detail::thread_info_base recycles frames with aligned_new/delete).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+// The connection's whole life in one coroutine frame that also holds the session: while a
+// connection waits for its next request, this frame and the pending read are all it costs.
+awaitable<void> session::main(worker* w, tcp::socket socket, std::size_t listener) {
+    std::optional<session> s;
+    try {
+        s.emplace(*w, std::move(socket), listener);
+    } catch (const std::exception& e) {
+        GATEHOUSE_LOG(error, "proxy") << "cannot serve a connection: " << e.what();
+        co_return;
+    }
     struct registration {
         worker& w;
         session& s;
@@ -273,28 +324,96 @@ awaitable<void> session::run() {
             w.counters().connections_closed.add();
             w.detach(s, listener);
         }
-    } registered(w_, *this, listener_);
+    } registered(*w, *s, listener);
 
-    if (https_) {
-        client_->expires_after(limits().header_timeout);
-        idle_ = true;  // a stop may close a connection that is still shaking hands
-        auto ec = co_await client_->handshake(asio::ssl::stream_base::server);
-        idle_ = false;
-        if (ec) {
-            GATEHOUSE_LOG(debug, "proxy") << "TLS handshake with " << client_ip_ << " failed: "
-                                          << ec.message();
-            co_return;
+    std::exception_ptr failure;
+    try {
+        bool open = !s->https_ || co_await s->handshake();
+        while (open && !s->aborted_) {
+            if (s->client_buffer_.size() == 0) {
+                give_state(std::move(s->st_));
+                s->begin_wait();
+                error_code ec;
+                std::size_t n = 0;
+                if (s->https_) {
+                    std::tie(ec, n) = co_await s->client_->read_some(
+                        s->client_buffer_.prepare(net::read_chunk_bytes));
+                } else {
+                    // A small read straight on the socket: an idle plain connection holds no
+                    // read buffer and no extra coroutine frame, and the read stays an ordinary
+                    // speculative one (no extra epoll_ctl per request).
+                    std::tie(ec, n) = co_await s->client_->socket().async_read_some(
+                        asio::buffer(s->first_bytes_), use_nothrow);
+                }
+                if (!s->end_wait(ec, n)) break;
+            }
+            if (!s->st_) s->st_ = take_state();
+            bool keep = co_await s->serve_one();
+            ++s->served_;
+            if (!keep || w->stopping()) break;
         }
+        co_await s->close();
+    } catch (...) {
+        failure = std::current_exception();
     }
-    while (!aborted_) {
-        bool keep = co_await serve_one();
-        ++served_;
-        if (!keep || w_.stopping()) break;
+    if (failure) {
+        try {
+            std::rethrow_exception(failure);
+        } catch (const std::exception& e) {
+            GATEHOUSE_LOG(error, "proxy") << "connection ended by an internal error: " << e.what();
+        } catch (...) {
+            GATEHOUSE_LOG(error, "proxy") << "connection ended by an internal error";
+        }
+        co_await s->wind_down();
     }
+}
+#pragma GCC diagnostic pop
+
+awaitable<bool> session::handshake() {
+    client_->expires_after(limits().header_timeout);
+    idle_ = true;  // a stop may close a connection that is still shaking hands
+    auto ec = co_await client_->handshake(asio::ssl::stream_base::server);
+    idle_ = false;
+    if (ec) {
+        GATEHOUSE_LOG(debug, "proxy") << "TLS handshake with " << client_ip_ << " failed: "
+                                      << ec.message();
+        co_return false;
+    }
+    co_return true;
+}
+
+void session::begin_wait() {
+    snap_ = w_.current();
+    const auto& lim = limits();
+    // The keep-alive timeout runs until the first byte of the next request (the header timeout
+    // for a new plain connection).
+    idle_ = true;
+    client_->expires_after(served_ == 0 && !https_ ? lim.header_timeout : lim.keep_alive_timeout);
+    if (!https_) w_.give_read_buffer(std::move(client_buffer_));
+}
+
+bool session::end_wait(const error_code& ec, std::size_t n) {
+    idle_ = false;
+    if (ec || aborted_) return false;
+    if (https_) {
+        client_buffer_.commit(n);
+    } else {
+        // The first bytes move into a buffer lent by the worker.
+        client_buffer_ = w_.take_read_buffer();
+        auto room = client_buffer_.prepare(net::read_chunk_bytes);
+        std::memcpy(room.data(), first_bytes_.data(), n);
+        client_buffer_.commit(n);
+    }
+    return true;
+}
+
+awaitable<void> session::close() {
+    give_state(std::move(st_));
     if (pump_running_) co_await stop_pump();
     upstream_.reset();
     pinned_.clear();
     if (!aborted_ && client_->is_open()) co_await client_->shutdown();
+    if (client_buffer_.size() == 0) w_.give_read_buffer(std::move(client_buffer_));
 }
 
 awaitable<void> session::wind_down() {
@@ -305,18 +424,6 @@ awaitable<void> session::wind_down() {
 awaitable<bool> session::serve_one() {
     snap_ = w_.current();  // each request runs on the newest configuration
     const auto& lim = limits();
-    if (client_buffer_.size() == 0) {
-        // Waiting for a request: the keep-alive timeout runs until its first byte arrives
-        // (the header timeout for a new plain connection).
-        idle_ = true;
-        client_->expires_after(served_ == 0 && !https_ ? lim.header_timeout
-                                                       : lim.keep_alive_timeout);
-        auto [ec, n] = co_await client_->read_some(client_buffer_.prepare(net::read_chunk_bytes));
-        idle_ = false;
-        if (ec || aborted_) co_return false;
-        client_buffer_.commit(n);
-    }
-
     started_ = steady_clock::now();
     log_ = {};
     upstream_.reset();
@@ -333,8 +440,8 @@ awaitable<bool> session::serve_one() {
     pl.request_line_bytes = lim.request_line_bytes;
     pl.field_bytes = lim.field_bytes;
     pl.fields = lim.fields;
-    request_parser_.emplace(request_, pl);
-    auto ec = co_await net::read_head(*client_, client_buffer_, *request_parser_);
+    st_->request_parser.emplace(st_->request, pl);
+    auto ec = co_await net::read_head(*client_, client_buffer_, *st_->request_parser);
     if (ec) {
         if (ec == asio::error::timed_out) {
             co_await respond(errors::request_timeout, true);
@@ -354,54 +461,54 @@ awaitable<bool> session::serve_one() {
 }
 
 awaitable<bool> session::handle_request() {
-    auto& parser = *request_parser_;
-    if (request_.version >= 20) co_return co_await respond(errors::version_not_supported, true);
-    if (request_.method == "CONNECT")
+    auto& parser = *st_->request_parser;
+    if (st_->request.version >= 20) co_return co_await respond(errors::version_not_supported, true);
+    if (st_->request.method == "CONNECT")
         co_return co_await respond(error_triple{405, 0, 0}, true, {},
                                    "CONNECT is not supported by a reverse proxy");
 
     // Target and host. An absolute-form target names the host itself (RFC 9112 §3.2.2).
-    target_ = request_.target;
-    auto host_fields = request_.fields.count("Host");
-    host_ = request_.fields.find("Host").value_or(std::string_view{});
+    target_ = st_->request.target;
+    auto host_fields = st_->request.fields.count("Host");
+    host_ = st_->request.fields.find("Host").value_or(std::string_view{});
     if (starts_with_ci(target_, "http://") || starts_with_ci(target_, "https://")) {
         auto rest = target_.substr(target_.find("//") + 2);
         auto slash = rest.find_first_of("/?");
-        host_storage_.assign(rest.substr(0, slash));
-        target_storage_.assign(slash == std::string_view::npos ? std::string_view("/")
+        st_->host_storage.assign(rest.substr(0, slash));
+        st_->target_storage.assign(slash == std::string_view::npos ? std::string_view("/")
                                                                : rest.substr(slash));
-        if (!target_storage_.starts_with('/')) target_storage_.insert(0, 1, '/');
-        target_ = target_storage_;
-        host_ = host_storage_;
+        if (!st_->target_storage.starts_with('/')) st_->target_storage.insert(0, 1, '/');
+        target_ = st_->target_storage;
+        host_ = st_->host_storage;
         if (host_.empty()) co_return co_await respond(errors::bad_request, true);
     } else if (target_ != "*" && !target_.starts_with('/')) {
         co_return co_await respond(errors::bad_request, true);
-    } else if (host_fields > 1 || (request_.version == 11 && host_fields == 0)) {
+    } else if (host_fields > 1 || (st_->request.version == 11 && host_fields == 0)) {
         co_return co_await respond(errors::bad_request, true);
     }
 
     // Framing: Beast has rejected malformed and conflicting lengths; a Transfer-Encoding must
     // be exactly "chunked", else the body's extent is ambiguous (smuggling) or undecodable.
-    if (auto te_count = request_.fields.count("Transfer-Encoding"); te_count > 0) {
-        auto te = trim(request_.fields.find("Transfer-Encoding").value_or(""));
+    if (auto te_count = st_->request.fields.count("Transfer-Encoding"); te_count > 0) {
+        auto te = trim(st_->request.fields.find("Transfer-Encoding").value_or(""));
         if (te_count != 1 || !net::iequals(te, "chunked"))
             co_return co_await respond(errors::not_implemented, true);
-        if (request_.fields.contains("Content-Length"))
+        if (st_->request.fields.contains("Content-Length"))
             co_return co_await respond(errors::bad_request, true);
     }
     has_body_ = parser.chunked() || parser.content_length().value_or(0) > 0;
     client_keep_alive_ = parser.keep_alive();
 
     request_view view;
-    view.method = request_.method;
+    view.method = st_->request.method;
     view.target = target_;
     view.host = host_;
     view.https = https_;
     view.server_port = local_port_;
     view.remote_address = client_ip_;
     view.remote_port = client_port_;
-    view.fields = &request_.fields;
-    auto result = snap_->rules().evaluate(view, scratch_);
+    view.fields = &st_->request.fields;
+    auto result = snap_->rules().evaluate(view, st_->scratch);
     // A request whose body stays unread cannot leave the connection usable.
     const bool close_after_local = has_body_ || !client_keep_alive_ || w_.stopping();
     switch (result.outcome) {
@@ -442,11 +549,11 @@ awaitable<bool> session::respond(const error_triple& e, bool close, std::string_
     if (!client_keep_alive_ || w_.stopping()) close = true;
     log_.triple = e;
     w_.counters().generated[static_cast<std::size_t>(classify(e))].add();
-    out_.clear();
+    st_->out.clear();
     append_error_response(e, close, std::string_view(request_id_.data(), request_id_.size()),
-                          out_, reason, description, extra_headers);
-    std::string_view bytes = out_;
-    if (request_.method == "HEAD") bytes = bytes.substr(0, bytes.find("\r\n\r\n") + 4);
+                          st_->out, reason, description, extra_headers);
+    std::string_view bytes = st_->out;
+    if (st_->request.method == "HEAD") bytes = bytes.substr(0, bytes.find("\r\n\r\n") + 4);
     auto ec = co_await write_client(bytes);
     co_return !ec && !close;
 }
@@ -457,10 +564,10 @@ void session::finish_log() {
         r.when = std::chrono::system_clock::now();
         r.server_ip = local_ip_;
         r.server_port = local_port_;
-        r.method = request_.method;
-        r.target = request_.target;
+        r.method = st_->request.method;
+        r.target = st_->request.target;
         r.client_ip = client_ip_;
-        r.user_agent = request_.fields.find("User-Agent").value_or(std::string_view{});
+        r.user_agent = st_->request.fields.find("User-Agent").value_or(std::string_view{});
         r.status = log_.triple.status;
         r.substatus = log_.triple.substatus;
         r.win32 = log_.triple.win32;
@@ -516,7 +623,7 @@ awaitable<bool> session::forward(const rule_result& route) {
     const auto& rule = snap_->rules().rule(static_cast<std::size_t>(route.rule));
     const auto& settings = farm.settings;
     const unsigned thread = w_.index();
-    auto& parser = *request_parser_;
+    auto& parser = *st_->request_parser;
     timeout_ = rule.timeout.value_or(settings.timeout);
     body_limit_ = rule.max_allowed_content_length.value_or(
         snap_->settings().request_filtering.max_allowed_content_length);
@@ -529,15 +636,15 @@ awaitable<bool> session::forward(const rule_result& route) {
         co_return co_await respond(errors::body_too_large, true);
 
     const std::string_view target = route.url.empty() ? target_ : route.url;
-    const bool idempotent = is_idempotent(request_.method);
+    const bool idempotent = is_idempotent(st_->request.method);
     bool expect_continue = false;
-    if (request_.version == 11)
-        for (auto [name, value] : request_.fields)
+    if (st_->request.version == 11)
+        for (auto [name, value] : st_->request.fields)
             if (net::iequals(name, "Expect") && net::has_token(value, "100-continue"))
                 expect_continue = true;
     const bool synthesize = expect_continue && has_body_ && settings.synthesize_100_continue;
     bool pin_requested = false;
-    for (auto [name, value] : request_.fields)
+    for (auto [name, value] : st_->request.fields)
         if (net::iequals(name, "Authorization") && connection_auth(value)) pin_requested = true;
 
     if (forwarded_for_.empty() && !client_ip_.empty()) {
@@ -550,7 +657,7 @@ awaitable<bool> session::forward(const rule_result& route) {
     }
 
     // Servers already tried for this request (a connect failure moves on to the next one).
-    tried_.assign(farm.servers.size(), false);
+    st_->tried.assign(farm.servers.size(), false);
     error_triple last_error = errors::no_server;
     int fresh_server = -1;  // retry on a fresh connection to this server
     bool retried = false;
@@ -584,12 +691,12 @@ awaitable<bool> session::forward(const rule_result& route) {
         } else if (fresh_server >= 0) {
             index = fresh_server;
         } else {
-            loads_.resize(farm.servers.size());
+            st_->loads.resize(farm.servers.size());
             for (std::size_t i = 0; i < farm.servers.size(); ++i) {
                 const auto& rt = *farm.servers[i].runtime;
-                auto& l = loads_[i];
+                auto& l = st_->loads[i];
                 l.weight = farm.servers[i].weight;
-                l.eligible = !tried_[i] && rt.eligible();
+                l.eligible = !st_->tried[i] && rt.eligible();
                 l.in_flight = static_cast<std::uint64_t>(
                     std::max<std::int64_t>(0, rt.in_flight.load(std::memory_order_relaxed)));
                 l.traffic_bytes = rt.traffic_bytes.load(std::memory_order_relaxed);
@@ -599,17 +706,17 @@ awaitable<bool> session::forward(const rule_result& route) {
             std::uint64_t hash = 0;
             if (farm.config->load_balancing.algorithm == lb_algorithm::request_hash) {
                 request_view view;
-                view.method = request_.method;
+                view.method = st_->request.method;
                 view.target = target_;
                 view.host = host_;
                 view.https = https_;
                 view.server_port = local_port_;
                 view.remote_address = client_ip_;
                 view.remote_port = client_port_;
-                view.fields = &request_.fields;
-                hash = request_hash_key(farm.config->load_balancing, view, hash_scratch_);
+                view.fields = &st_->request.fields;
+                hash = request_hash_key(farm.config->load_balancing, view, st_->hash_scratch);
             }
-            index = farm.balancers[thread].balancer.pick(loads_, hash);
+            index = farm.balancers[thread].balancer.pick(st_->loads, hash);
             if (index < 0) {
                 if (last_error == errors::no_server) farm.runtime->counters(thread).no_server.add();
                 co_return co_await respond(last_error, has_body_);
@@ -630,7 +737,7 @@ awaitable<bool> session::forward(const rule_result& route) {
             auto [error, connection] = co_await connect(farm, slot);
             if (!connection) {
                 accounting.end(true, 0, 0, 0);
-                tried_[static_cast<std::size_t>(index)] = true;
+                st_->tried[static_cast<std::size_t>(index)] = true;
                 last_error = error;
                 fresh_server = -1;
                 if (aborted_) co_return false;
@@ -658,10 +765,10 @@ awaitable<bool> session::forward(const rule_result& route) {
         }
         ur.keep_alive = settings.keep_alive || pin_requested;
         ur.forward_expect = !synthesize;
-        out_.clear();
-        write_upstream_request(request_, ur, out_);
+        st_->out.clear();
+        write_upstream_request(st_->request, ur, st_->out);
         upstream_->stream.expires_after(timeout_);
-        auto [wec, wn] = co_await upstream_->stream.write(asio::buffer(out_));
+        auto [wec, wn] = co_await upstream_->stream.write(asio::buffer(st_->out));
         head_sent_ = wn;
         if (wec) {
             upstream_.reset();
@@ -693,27 +800,27 @@ awaitable<bool> session::forward(const rule_result& route) {
         error_code rec;
         bool client_failed = false;
         for (;;) {
-            response_parser_.emplace(response_, response_limits);
-            if (request_.method == "HEAD") response_parser_->skip(true);
+            st_->response_parser.emplace(st_->response, response_limits);
+            if (st_->request.method == "HEAD") st_->response_parser->skip(true);
             awaiting_head_ = true;
             if (pump_running_)
                 upstream_->stream.expires_never();  // the head wait starts once the body is sent
             else
                 upstream_->stream.expires_after(timeout_);
-            rec = co_await net::read_head(upstream_->stream, upstream_->buffer, *response_parser_);
+            rec = co_await net::read_head(upstream_->stream, upstream_->buffer, *st_->response_parser);
             awaiting_head_ = false;
             if (rec || aborted_) break;
-            if (response_.status >= 200) break;
-            if (response_.status == 101) {  // Upgrade was stripped: a 101 is a protocol error
+            if (st_->response.status >= 200) break;
+            if (st_->response.status == 101) {  // Upgrade was stripped: a 101 is a protocol error
                 rec = http::error::bad_version;
                 break;
             }
-            bool relay = request_.version == 11 &&
-                         !(response_.status == 100 && (synthesize || !expect_continue));
+            bool relay = st_->request.version == 11 &&
+                         !(st_->response.status == 100 && (synthesize || !expect_continue));
             if (relay) {
-                out_.clear();
-                write_interim_response(response_, out_);
-                if (co_await write_client(out_)) {
+                st_->out.clear();
+                write_interim_response(st_->response, st_->out);
+                if (co_await write_client(st_->out)) {
                     client_failed = true;
                     break;
                 }
@@ -729,7 +836,7 @@ awaitable<bool> session::forward(const rule_result& route) {
         if (rec) {
             std::uint64_t sent = head_sent_ + body_sent_;
             bool stale = reused && !retried && !pinned_use && !has_body_ && idempotent &&
-                         !response_parser_->got_some() && rec != asio::error::timed_out &&
+                         !st_->response_parser->got_some() && rec != asio::error::timed_out &&
                          pump_ == pump_result::none;
             upstream_.reset();
             if (stale) {
@@ -767,15 +874,15 @@ awaitable<bool> session::forward(const rule_result& route) {
             std::memory_order_relaxed);
 
         // ---- 5. the response --------------------------------------------------------------
-        if (response_.status == 401)
-            for (auto [name, value] : response_.fields)
+        if (st_->response.status == 401)
+            for (auto [name, value] : st_->response.fields)
                 if (net::iequals(name, "WWW-Authenticate") && connection_auth(value))
                     pin_requested = true;
         auto keep = co_await relay_response(farm, slot, threshold, pin_requested);
-        std::uint64_t head_bytes = response_.fields.bytes() + 4 * response_.fields.size() + 16 +
-                                   response_.reason.size();
+        std::uint64_t head_bytes = st_->response.fields.bytes() + 4 * st_->response.fields.size() + 16 +
+                                   st_->response.reason.size();
         accounting.end(log_.triple.status == 502 && log_.triple.substatus == 3,
-                       head_sent_ + body_sent_, head_bytes + response_parser_->body_total(),
+                       head_sent_ + body_sent_, head_bytes + st_->response_parser->body_total(),
                        static_cast<std::uint64_t>(std::chrono::duration_cast<milliseconds>(
                                                       steady_clock::now() - started_)
                                                       .count()));
@@ -785,14 +892,14 @@ awaitable<bool> session::forward(const rule_result& route) {
 
 awaitable<bool> session::relay_response(const farm_snapshot& farm, const server_slot& slot,
                                         std::uint64_t threshold, bool pin_requested) {
-    auto& p = *response_parser_;
+    auto& p = *st_->response_parser;
     const auto& settings = farm.settings;
-    const bool head_only = request_.method == "HEAD" || p.is_done();
+    const bool head_only = st_->request.method == "HEAD" || p.is_done();
     const bool upstream_chunked = p.chunked();
     const auto upstream_length = p.content_length();
     const bool until_close = !head_only && !upstream_chunked && !upstream_length;
-    const bool client_10 = request_.version == 10;
-    log_.triple = {response_.status, 0, 0};
+    const bool client_10 = st_->request.version == 10;
+    log_.triple = {st_->response.status, 0, 0};
 
     downstream_response dr;
     if (upstream_length && !upstream_chunked) {
@@ -812,8 +919,8 @@ awaitable<bool> session::relay_response(const farm_snapshot& farm, const server_
                                 : std::string_view(slot.authority);
     dr.client_host = host_;
     dr.client_https = https_;
-    out_.clear();
-    write_downstream_response(response_, dr, out_);
+    st_->out.clear();
+    write_downstream_response(st_->response, dr, st_->out);
 
     // The body: the head waits (with the first bytes) until `threshold` bytes are held or the
     // response ends; with threshold 0 it leaves as soon as no body byte is at hand.
@@ -826,7 +933,7 @@ awaitable<bool> session::relay_response(const farm_snapshot& farm, const server_
         std::string chunk_line;
         while (!p.is_done()) {
             if (head_pending && threshold == 0 && upstream_->buffer.size() == 0) {
-                if (co_await write_client(out_)) {
+                if (co_await write_client(st_->out)) {
                     failed = true;
                     break;
                 }
@@ -845,7 +952,7 @@ awaitable<bool> session::relay_response(const farm_snapshot& farm, const server_
             if (head_pending && !done && held < threshold && held < buffer.size()) continue;
             std::array<asio::const_buffer, 5> pieces;
             std::size_t count = 0;
-            if (head_pending) pieces[count++] = asio::buffer(out_);
+            if (head_pending) pieces[count++] = asio::buffer(st_->out);
             if (held > 0) {
                 if (rechunk) {
                     chunk_line = net::chunk_header(held);
@@ -880,7 +987,7 @@ awaitable<bool> session::relay_response(const farm_snapshot& farm, const server_
         }
     }
     if (!failed && head_pending) {
-        std::array<asio::const_buffer, 2> pieces{asio::buffer(out_), asio::const_buffer()};
+        std::array<asio::const_buffer, 2> pieces{asio::buffer(st_->out), asio::const_buffer()};
         std::size_t count = 1;
         if (!head_only && rechunk) pieces[count++] = asio::buffer(net::last_chunk.data(), 5);
         failed = static_cast<bool>(
@@ -947,7 +1054,7 @@ awaitable<void> session::stop_pump() {
 
 awaitable<void> session::pump_body() {
     relay_buffer buffer = w_.buffers().acquire();
-    auto& p = *request_parser_;
+    auto& p = *st_->request_parser;
     const bool chunked = p.chunked();
     std::string chunk_line;
     bool last_chunk_sent = false;
@@ -1010,29 +1117,7 @@ awaitable<void> session::pump_body() {
 }  // namespace
 
 awaitable<void> run_session(worker* w, tcp::socket socket, std::size_t listener) {
-    std::optional<session> s;
-    try {
-        s.emplace(*w, std::move(socket), listener);
-    } catch (const std::exception& e) {
-        GATEHOUSE_LOG(error, "proxy") << "cannot serve a connection: " << e.what();
-        co_return;
-    }
-    std::exception_ptr failure;
-    try {
-        co_await s->run();
-    } catch (...) {
-        failure = std::current_exception();
-    }
-    if (failure) {
-        try {
-            std::rethrow_exception(failure);
-        } catch (const std::exception& e) {
-            GATEHOUSE_LOG(error, "proxy") << "connection ended by an internal error: " << e.what();
-        } catch (...) {
-            GATEHOUSE_LOG(error, "proxy") << "connection ended by an internal error";
-        }
-        co_await s->wind_down();
-    }
+    return session::main(w, std::move(socket), listener);
 }
 
 }  // namespace gatehouse::proxy

@@ -129,6 +129,7 @@ void worker::finish_if_drained() {
     stop_deadline_.cancel();
     maintenance_.cancel();
     pool_.clear();
+    read_buffers_.clear();
     counters_.upstream_idle.store(0, std::memory_order_relaxed);
     flush_log();
 }
@@ -149,6 +150,22 @@ void worker::detach(connection_handle& c, std::size_t listener) {
     for (auto& a : acceptors_)
         if (a.listener == listener) a.resume->cancel();
     finish_if_drained();
+}
+
+beast::flat_buffer worker::take_read_buffer() {
+    if (read_buffers_.empty()) return beast::flat_buffer();
+    beast::flat_buffer b = std::move(read_buffers_.back());
+    read_buffers_.pop_back();
+    return b;
+}
+
+void worker::give_read_buffer(beast::flat_buffer&& buffer) {
+    // Keep as many as the busiest moment needed, within reason; the rest are freed.
+    constexpr std::size_t keep = 1024;
+    if (buffer.capacity() == 0) return;
+    buffer.clear();
+    if (read_buffers_.size() < keep) read_buffers_.push_back(std::move(buffer));
+    buffer = beast::flat_buffer();
 }
 
 void worker::log(const access_record& record) {

@@ -12,6 +12,7 @@
 #include "proxy/upstream_pool.hpp"
 
 #include <boost/asio/io_context.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
 #include <array>
 #include <memory>
 #include <vector>
@@ -76,6 +77,11 @@ public:
     request_id_generator& ids() noexcept { return ids_; }
     worker_counters& counters() noexcept { return counters_; }
     bool stopping() const noexcept { return stopping_; }
+    // Read buffers of plain client connections, lent while a request is being read and given
+    // back while the connection waits for the next one: an idle connection holds no buffer, a
+    // busy worker allocates none.
+    beast::flat_buffer take_read_buffer();
+    void give_read_buffer(beast::flat_buffer&& buffer);
     void log(const access_record& record);
     void attach(connection_handle& c, std::size_t listener);
     void detach(connection_handle& c, std::size_t listener);
@@ -95,7 +101,9 @@ private:
     };
 
     unsigned index_;
-    asio::io_context context_{1};
+    // One thread runs it: no locking in the reactor's descriptor operations (posts from other
+    // threads still go through the scheduler's lock).
+    asio::io_context context_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
     std::shared_ptr<const snapshot> snapshot_;
     std::vector<acceptor_slot> acceptors_;
     std::vector<std::uint32_t> connections_;  // per listener
@@ -103,6 +111,7 @@ private:
     asio::steady_timer stop_deadline_;
     upstream_pool pool_;
     buffer_pool buffers_;
+    std::vector<beast::flat_buffer> read_buffers_;
     request_id_generator ids_;
     worker_counters counters_;
     access_log_sink* log_;
