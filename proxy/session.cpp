@@ -865,6 +865,16 @@ awaitable<bool> session::forward(const rule_result& route) {
             co_return co_await respond(e, true);
         }
         if (pinned_use) pin_requested = true;
+        if (auto te = st_->response.fields.count("Transfer-Encoding"); te > 0) {
+            // Only "chunked" can be re-framed; any other coding would reach the client undone.
+            auto value = trim(st_->response.fields.find("Transfer-Encoding").value_or(""));
+            if (te != 1 || !net::iequals(value, "chunked")) {
+                upstream_.reset();
+                if (pump_running_) co_await stop_pump();
+                accounting.end(true, head_sent_ + body_sent_, 0, 0);
+                co_return co_await respond(errors::invalid_response, true);
+            }
+        }
         auto ttfb = std::chrono::duration_cast<std::chrono::microseconds>(steady_clock::now() -
                                                                           sent_at);
         auto& rt = *slot.runtime;

@@ -107,6 +107,15 @@ TEST_F(Errors, ConflictingLengthsInAResponseAre502_3_12152) {
     expect_triple(get(http(), "/owa/"), "502.3.12152");
 }
 
+TEST_F(Errors, UnknownTransferCodingInAResponseIs502_3_12152) {
+    fake_backend cas([](backend_connection& c) {
+        if (c.read_request())
+            c.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
+    });
+    start(farm_config(server(cas.port())));
+    expect_triple(get(http(), "/owa/"), "502.3.12152");
+}
+
 TEST_F(Errors, NoAvailableServerIs502_4) {
     start(farm_config(server(closed_port(), "unavailable") + "," +
                       server(closed_port(), "drain")));
