@@ -22,29 +22,62 @@ void append_length(std::string& out, std::uint64_t n) {
     out.append("\r\n");
 }
 
-// True when a Connection field of `head` names `name`.
-bool named_by_connection(const net::http_head& head, std::string_view name) {
-    for (auto [field, value] : head.fields)
-        if (net::iequals(field, "Connection") && net::has_token(value, name)) return true;
-    return false;
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    return s;
 }
 
-bool has_connection_field(const net::http_head& head) {
-    for (auto [field, value] : head.fields)
-        if (net::iequals(field, "Connection")) return true;
-    return false;
-}
+// The field names the Connection fields of a head list, gathered once per message.
+class connection_options {
+public:
+    explicit connection_options(const net::http_head& head) {
+        for (auto [field, value] : head.fields) {
+            if (!net::iequals(field, "Connection")) continue;
+            while (!value.empty()) {
+                auto comma = value.find(',');
+                auto token = trim(value.substr(0, comma));
+                if (!token.empty()) {
+                    if (count_ < tokens_.size())
+                        tokens_[count_++] = token;
+                    else
+                        overflow_ = &head;  // unusual: fall back to scanning
+                }
+                if (comma == std::string_view::npos) break;
+                value.remove_prefix(comma + 1);
+            }
+        }
+    }
+
+    bool names(std::string_view name) const {
+        for (std::size_t i = 0; i < count_; ++i)
+            if (net::iequals(tokens_[i], name)) return true;
+        if (overflow_)
+            for (auto [field, value] : overflow_->fields)
+                if (net::iequals(field, "Connection") && net::has_token(value, name)) return true;
+        return false;
+    }
+
+private:
+    std::array<std::string_view, 16> tokens_{};
+    std::size_t count_ = 0;
+    const net::http_head* overflow_ = nullptr;
+};
 
 }  // namespace
 
 bool is_hop_by_hop(std::string_view name) noexcept {
-    static constexpr std::string_view names[] = {
-        "Connection", "Keep-Alive", "Proxy-Connection", "TE",   "Transfer-Encoding",
-        "Upgrade",    "Trailer",    "Proxy-Authorization", "Proxy-Authenticate",
-    };
-    for (auto n : names)
-        if (net::iequals(name, n)) return true;
-    return false;
+    // Dispatch on the length first: this runs for every field of every message.
+    switch (name.size()) {
+        case 2: return net::iequals(name, "TE");
+        case 7: return net::iequals(name, "Upgrade") || net::iequals(name, "Trailer");
+        case 10: return net::iequals(name, "Connection") || net::iequals(name, "Keep-Alive");
+        case 16: return net::iequals(name, "Proxy-Connection");
+        case 17: return net::iequals(name, "Transfer-Encoding");
+        case 18: return net::iequals(name, "Proxy-Authenticate");
+        case 19: return net::iequals(name, "Proxy-Authorization");
+        default: return false;
+    }
 }
 
 void write_upstream_request(const net::http_head& client, const upstream_request& r,
@@ -55,10 +88,10 @@ void write_upstream_request(const net::http_head& client, const upstream_request
     out.append(" HTTP/1.1\r\n");
     append_field(out, "Host", r.host);
 
-    const bool connection_options = has_connection_field(client);
+    const connection_options named(client);
     for (auto [name, value] : client.fields) {
         if (is_hop_by_hop(name)) continue;
-        if (connection_options && named_by_connection(client, name)) continue;
+        if (named.names(name)) continue;
         // Framing, Host and the proxy's own fields are regenerated below.
         if (net::iequals(name, "Content-Length") || net::iequals(name, "Host")) continue;
         if (!r.forwarded_for_header.empty() && net::iequals(name, r.forwarded_for_header))
@@ -110,10 +143,10 @@ void write_downstream_response(const net::http_head& upstream, const downstream_
                                        : std::string_view(upstream.reason));
     out.append("\r\n");
 
-    const bool connection_options = has_connection_field(upstream);
+    const connection_options named(upstream);
     for (auto [name, value] : upstream.fields) {
         if (is_hop_by_hop(name)) continue;
-        if (connection_options && named_by_connection(upstream, name)) continue;
+        if (named.names(name)) continue;
         if (net::iequals(name, "Content-Length")) continue;
         if (r.reverse_rewrite &&
             (net::iequals(name, "Location") || net::iequals(name, "Content-Location"))) {
@@ -148,10 +181,10 @@ void write_interim_response(const net::http_head& upstream, std::string& out) {
     out.append(upstream.reason.empty() ? net::reason_phrase(upstream.status)
                                        : std::string_view(upstream.reason));
     out.append("\r\n");
-    const bool connection_options = has_connection_field(upstream);
+    const connection_options named(upstream);
     for (auto [name, value] : upstream.fields) {
         if (is_hop_by_hop(name)) continue;
-        if (connection_options && named_by_connection(upstream, name)) continue;
+        if (named.names(name)) continue;
         append_field(out, name, value);
     }
     out.append("\r\n");

@@ -559,7 +559,7 @@ awaitable<bool> session::respond(const error_triple& e, bool close, std::string_
 }
 
 void session::finish_log() {
-    {
+    if (w_.logging()) {
         access_record r;
         r.when = std::chrono::system_clock::now();
         r.server_ip = local_ip_;
@@ -701,7 +701,7 @@ awaitable<bool> session::forward(const rule_result& route) {
                     std::max<std::int64_t>(0, rt.in_flight.load(std::memory_order_relaxed)));
                 l.traffic_bytes = rt.traffic_bytes.load(std::memory_order_relaxed);
                 l.response_time_us = rt.response_time_us.load(std::memory_order_relaxed);
-                l.id = stable_hash(farm.servers[i].authority);
+                l.id = farm.servers[i].id;
             }
             std::uint64_t hash = 0;
             if (farm.config->load_balancing.algorithm == lb_algorithm::request_hash) {

@@ -69,6 +69,7 @@ snapshot::snapshot(config c, unsigned threads, runtime_registry& registry,
                                  : s.address + ":" + std::to_string(port);
             slot.tls_name = s.host_name.empty() ? s.address : s.host_name;
             slot.weight = s.weight;
+            slot.id = stable_hash(slot.authority);
             fs.servers.push_back(std::move(slot));
         }
         if (https) {

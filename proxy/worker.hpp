@@ -82,6 +82,7 @@ public:
     // busy worker allocates none.
     beast::flat_buffer take_read_buffer();
     void give_read_buffer(beast::flat_buffer&& buffer);
+    bool logging() const noexcept { return log_ != nullptr; }
     void log(const access_record& record);
     void attach(connection_handle& c, std::size_t listener);
     void detach(connection_handle& c, std::size_t listener);
