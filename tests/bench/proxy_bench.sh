@@ -8,7 +8,8 @@
 # worker, gatehouse-proxy --threads 1), pinned to SUT_CPU, and balances round robin across both
 # back ends with keep-alive to them. wrk -t1 -c CONNS, pinned to CLIENT_CPU, runs WARM seconds of
 # warm-up then DUR seconds measured, per proxy and workload, proxies taking turns. Figures are
-# printed as ratios to HAProxy measured in the same run (this machine is shared and noisy).
+# printed as ratios to HAProxy measured in the same run (this machine is shared and noisy), with
+# each proxy's CPU time per request (from /proc), the steadiest of the three.
 # First each proxy, freshly started, holds IDLE idle keep-alive client connections (each has
 # served one request) and the growth of its resident memory per connection is reported.
 #
@@ -232,7 +233,15 @@ to_ms() {
     else printf "nan" }'
 }
 
-declare -A RPS P99 ERRS
+# CPU time (clock ticks) a proxy used so far: nginx's worker, the others' single process.
+cpu_ticks() {
+  local pid=${PID[$1]}
+  if [ "$1" = nginx ]; then pid=$(ps -o pid= --ppid "$pid" | head -1 | tr -d ' '); fi
+  awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$pid/stat"
+}
+TCK=$(getconf CLK_TCK)
+
+declare -A RPS P99 ERRS CPU
 for rep in $(seq 1 "$REPS"); do
   for workload in health small big; do
     case $workload in health) path=/owa/HealthCheck.htm ;; small) path=/ews/small ;; big) path=/owa/big ;; esac
@@ -241,7 +250,9 @@ for rep in $(seq 1 "$REPS"); do
     for kind in "${order[@]}"; do
       url=http://$H:${PORT[$kind]}$path
       taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNS" -d"${WARM}s" "$url" > /dev/null 2>&1 || true
+      t0=$(cpu_ticks "$kind")
       out=$(taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNS" -d"${DUR}s" --timeout 5s --latency "$url" 2>&1)
+      t1=$(cpu_ticks "$kind")
       rps=$(awk '/^Requests\/sec:/ { print $2 }' <<< "$out")
       p99=$(to_ms "$(awk '$1 == "99%" { print $2 }' <<< "$out")")
       errs=$(awk -F'[ ,]+' '/Socket errors:/ { print $5 + $7 + $9 + $11 }' <<< "$out")
@@ -250,6 +261,9 @@ for rep in $(seq 1 "$REPS"); do
       RPS[$key]="${RPS[$key]:-} ${rps:-0}"
       P99[$key]="${P99[$key]:-} ${p99}"
       ERRS[$key]=$(( ${ERRS[$key]:-0} + ${errs:-0} + ${non2xx:-0} ))
+      # proxy CPU microseconds per request: the least noisy figure on a shared machine
+      CPU[$key]="${CPU[$key]:-} $(awk -v t=$((t1 - t0)) -v tck="$TCK" -v r="${rps:-0}" -v d="$DUR" \
+        'BEGIN { printf "%.2f", (r > 0 ? 1e6 * t / tck / (r * d) : 0) }')"
     done
   done
 done
@@ -258,16 +272,20 @@ median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ a[NR] = $1 } END { if (
 
 echo
 echo "== throughput: wrk -t1 -c$CONNS ${DUR}s after ${WARM}s warm-up, proxies on cpu $SUT_CPU, wrk on cpu $CLIENT_CPU, median of $REPS"
-printf '%-8s %-10s %11s %9s %8s %13s %13s\n' workload proxy req/s p99_ms errors rps/haproxy p99/haproxy
+printf '%-8s %-10s %11s %9s %10s %8s %12s %12s %12s\n' workload proxy req/s p99_ms cpu_us/req \
+  errors rps/haproxy p99/haproxy cpu/haproxy
 for workload in health small big; do
   base_rps=$(median <<< "${RPS[$workload/haproxy]}")
   base_p99=$(median <<< "${P99[$workload/haproxy]}")
+  base_cpu=$(median <<< "${CPU[$workload/haproxy]}")
   for kind in "${KINDS[@]}"; do
     rps=$(median <<< "${RPS[$workload/$kind]}")
     p99=$(median <<< "${P99[$workload/$kind]}")
-    printf '%-8s %-10s %11.1f %9.3f %8s %13s %13s\n' "$workload" "$kind" "$rps" "$p99" \
-      "${ERRS[$workload/$kind]}" \
+    cpu=$(median <<< "${CPU[$workload/$kind]}")
+    printf '%-8s %-10s %11.1f %9.3f %10.2f %8s %12s %12s %12s\n' "$workload" "$kind" "$rps" \
+      "$p99" "$cpu" "${ERRS[$workload/$kind]}" \
       "$(awk -v a="$rps" -v b="$base_rps" 'BEGIN { printf "%.3f", a / b }')" \
-      "$(awk -v a="$p99" -v b="$base_p99" 'BEGIN { printf "%.3f", a / b }')"
+      "$(awk -v a="$p99" -v b="$base_p99" 'BEGIN { printf "%.3f", a / b }')" \
+      "$(awk -v a="$cpu" -v b="$base_cpu" 'BEGIN { printf "%.3f", a / b }')"
   done
 done
