@@ -11,7 +11,9 @@ relay_buffer& relay_buffer::operator=(relay_buffer&& other) noexcept {
     return *this;
 }
 
-relay_buffer::~relay_buffer() { release(); }
+relay_buffer::~relay_buffer() {
+    release();
+}
 
 void relay_buffer::release() noexcept {
     if (data_ && pool_) pool_->give_back(std::move(data_));

@@ -68,10 +68,10 @@ struct listener_config {
 struct proxy_settings {
     milliseconds timeout{30'000};  // ARR `timeout`: to the response head, between body reads
     milliseconds connect_timeout{5'000};
-    bool keep_alive = true;                          // reuse back-end connections
-    milliseconds upstream_idle_timeout{60'000};      // below IIS's 120 s
-    std::uint32_t max_idle_per_server = 64;          // pooled connections per server and thread
-    std::uint64_t response_buffer_threshold = 0;     // ARR minResponseBuffer, in bytes
+    bool keep_alive = true;                       // reuse back-end connections
+    milliseconds upstream_idle_timeout{60'000};   // below IIS's 120 s
+    std::uint32_t max_idle_per_server = 64;       // pooled connections per server and thread
+    std::uint64_t response_buffer_threshold = 0;  // ARR minResponseBuffer, in bytes
     bool preserve_host_header = true;
     std::string x_forwarded_for_header{"X-Forwarded-For"};  // empty: not sent
     bool include_port_in_x_forwarded_for = true;
@@ -119,8 +119,8 @@ enum class lb_algorithm {
 };
 
 struct server_config {
-    std::string address{};    // IP literal or host name
-    std::uint16_t port = 0;   // 0: 80 or 443 by the farm's protocol
+    std::string address{};   // IP literal or host name
+    std::uint16_t port = 0;  // 0: 80 or 443 by the farm's protocol
     std::uint32_t weight = 100;
     availability state = availability::available;
     std::string host_name{};  // TLS name to send and verify; default: address
@@ -158,7 +158,7 @@ struct affinity_config {
 
 // TLS towards the farm's servers (SSL bridging).
 struct upstream_tls_config {
-    bool verify = true;           // chain and host name; false only for lab certificates
+    bool verify = true;  // chain and host name; false only for lab certificates
     std::string trusted_ca_file{};
     std::string trusted_ca_pem{};  // loaded contents of trusted_ca_file (or set directly)
     bool system_trust = true;

@@ -2,18 +2,17 @@
 // used, so that a misspelled key is an error naming its path instead of a silently ignored
 // setting. Duplicate keys are caught while parsing (nlohmann would keep the last one).
 
-#include "proxy/config.hpp"
-
 #include "net/awaitable.hpp"
-
-#include <boost/asio/ip/address.hpp>
-#include <nlohmann/json.hpp>
+#include "proxy/config.hpp"
 
 #include <filesystem>
 #include <fstream>
 #include <limits>
 #include <set>
 #include <sstream>
+
+#include <boost/asio/ip/address.hpp>
+#include <nlohmann/json.hpp>
 
 namespace gatehouse::proxy {
 
@@ -46,20 +45,28 @@ proxy_settings proxy_overrides::apply(proxy_settings base) const {
 
 const char* to_string(availability a) noexcept {
     switch (a) {
-        case availability::available: return "available";
-        case availability::unavailable: return "unavailable";
-        case availability::drain: return "drain";
+        case availability::available:
+            return "available";
+        case availability::unavailable:
+            return "unavailable";
+        case availability::drain:
+            return "drain";
     }
     return "?";
 }
 
 const char* to_string(lb_algorithm a) noexcept {
     switch (a) {
-        case lb_algorithm::weighted_round_robin: return "weighted_round_robin";
-        case lb_algorithm::weighted_total_traffic: return "weighted_total_traffic";
-        case lb_algorithm::least_requests: return "least_requests";
-        case lb_algorithm::least_response_time: return "least_response_time";
-        case lb_algorithm::request_hash: return "request_hash";
+        case lb_algorithm::weighted_round_robin:
+            return "weighted_round_robin";
+        case lb_algorithm::weighted_total_traffic:
+            return "weighted_total_traffic";
+        case lb_algorithm::least_requests:
+            return "least_requests";
+        case lb_algorithm::least_response_time:
+            return "least_response_time";
+        case lb_algorithm::request_hash:
+            return "request_hash";
     }
     return "?";
 }
@@ -82,8 +89,12 @@ public:
 
     bool operator()(int, json::parse_event_t event, json& parsed) {
         switch (event) {
-            case json::parse_event_t::object_start: frames_.push_back({false, 0, {}, {}}); break;
-            case json::parse_event_t::array_start: frames_.push_back({true, 0, {}, {}}); break;
+            case json::parse_event_t::object_start:
+                frames_.push_back({false, 0, {}, {}});
+                break;
+            case json::parse_event_t::array_start:
+                frames_.push_back({true, 0, {}, {}});
+                break;
             case json::parse_event_t::object_end:
             case json::parse_event_t::array_end:
                 if (!frames_.empty()) frames_.pop_back();
@@ -96,7 +107,9 @@ public:
                     throw config_error(source_, path(), "duplicate key");
                 break;
             }
-            case json::parse_event_t::value: element_done(); break;
+            case json::parse_event_t::value:
+                element_done();
+                break;
         }
         return true;
     }
@@ -115,8 +128,7 @@ private:
 
     std::string path() const {
         std::string p;
-        for (const auto& f : frames_)
-            p = f.array ? index_path(p, f.index) : join_path(p, f.key);
+        for (const auto& f : frames_) p = f.array ? index_path(p, f.index) : join_path(p, f.key);
         return p;
     }
 
@@ -255,8 +267,8 @@ public:
                 if (s == name) return value;
         }
         std::string allowed;
-        for (const auto& [name, value] : names) allowed += (allowed.empty() ? "" : ", ") +
-                                                           std::string(name);
+        for (const auto& [name, value] : names)
+            allowed += (allowed.empty() ? "" : ", ") + std::string(name);
         fail(key, "must be one of: " + allowed);
     }
 
@@ -329,8 +341,7 @@ listener_config read_listener(const document& doc, const std::string& name, cons
         object_reader t(doc, *tls, r.path_of("tls"));
         l.tls = true;
         const json& certs = t.required("certificates");
-        if (!certs.is_array() || certs.empty())
-            t.fail("certificates", "must be a non-empty array");
+        if (!certs.is_array() || certs.empty()) t.fail("certificates", "must be a non-empty array");
         for (std::size_t i = 0; i < certs.size(); ++i)
             l.certificates.push_back(
                 read_certificate(doc, certs[i], index_path(t.path_of("certificates"), i)));
@@ -429,9 +440,9 @@ farm_config read_farm(const document& doc, const std::string& name, const json& 
     object_reader r(doc, j, path);
     farm_config f;
     f.name = name;
-    f.protocol = r.choice("protocol", f.protocol,
-                          {std::pair{"http", upstream_protocol::http},
-                           std::pair{"https", upstream_protocol::https}});
+    f.protocol = r.choice(
+        "protocol", f.protocol,
+        {std::pair{"http", upstream_protocol::http}, std::pair{"https", upstream_protocol::https}});
     const json& servers = r.required("servers");
     if (!servers.is_array() || servers.empty()) r.fail("servers", "must be a non-empty array");
     for (std::size_t i = 0; i < servers.size(); ++i)
@@ -440,13 +451,13 @@ farm_config read_farm(const document& doc, const std::string& name, const json& 
     if (const json* lb = r.find("load_balancing")) {
         object_reader l(doc, *lb, r.path_of("load_balancing"));
         auto& c = f.load_balancing;
-        c.algorithm = l.choice(
-            "algorithm", c.algorithm,
-            {std::pair{"weighted_round_robin", lb_algorithm::weighted_round_robin},
-             std::pair{"weighted_total_traffic", lb_algorithm::weighted_total_traffic},
-             std::pair{"least_requests", lb_algorithm::least_requests},
-             std::pair{"least_response_time", lb_algorithm::least_response_time},
-             std::pair{"request_hash", lb_algorithm::request_hash}});
+        c.algorithm =
+            l.choice("algorithm", c.algorithm,
+                     {std::pair{"weighted_round_robin", lb_algorithm::weighted_round_robin},
+                      std::pair{"weighted_total_traffic", lb_algorithm::weighted_total_traffic},
+                      std::pair{"least_requests", lb_algorithm::least_requests},
+                      std::pair{"least_response_time", lb_algorithm::least_response_time},
+                      std::pair{"request_hash", lb_algorithm::request_hash}});
         c.hash_server_variable = l.string("hash_server_variable", "");
         c.query_string_names = l.string_list("query_string_names");
         c.consistent_hash = l.boolean("consistent_hash", false);
@@ -501,12 +512,11 @@ condition_config read_condition(const document& doc, const json& j, const std::s
 action_config read_action(const document& doc, const json& j, const std::string& path) {
     object_reader r(doc, j, path);
     action_config a;
-    a.type = r.choice("type", a.type,
-                      {std::pair{"route", action_type::route},
-                       std::pair{"redirect", action_type::redirect},
-                       std::pair{"custom_response", action_type::custom_response},
-                       std::pair{"abort", action_type::abort},
-                       std::pair{"none", action_type::none}});
+    a.type = r.choice(
+        "type", a.type,
+        {std::pair{"route", action_type::route}, std::pair{"redirect", action_type::redirect},
+         std::pair{"custom_response", action_type::custom_response},
+         std::pair{"abort", action_type::abort}, std::pair{"none", action_type::none}});
     if (!r.has("type")) r.fail("type", "is required");
     switch (a.type) {
         case action_type::route:
@@ -533,7 +543,8 @@ action_config read_action(const document& doc, const json& j, const std::string&
                 r.fail("reason", "must not contain line breaks");
             break;
         case action_type::abort:
-        case action_type::none: break;
+        case action_type::none:
+            break;
     }
     r.finish();
     return a;
@@ -619,8 +630,9 @@ config read_config(const document& doc, const json& root) {
 bool valid_host_name(const std::string& s) {
     if (s.empty() || s.size() > 253) return false;
     for (char ch : s) {
-        bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-                  ch == '-' || ch == '.' || ch == ':' || ch == '*' || ch == '_';
+        bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                  (ch >= '0' && ch <= '9') || ch == '-' || ch == '.' || ch == ':' || ch == '*' ||
+                  ch == '_';
         if (!ok) return false;
     }
     return true;
@@ -629,8 +641,8 @@ bool valid_host_name(const std::string& s) {
 bool valid_field_name(const std::string& s) {
     if (s.empty()) return false;
     for (char ch : s) {
-        bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-                  ch == '-' || ch == '_';
+        bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                  (ch >= '0' && ch <= '9') || ch == '-' || ch == '_';
         if (!ok) return false;
     }
     return true;
@@ -686,8 +698,8 @@ void validate(const config& c, const std::string& source) {
             const auto& s = f.servers[i];
             auto spath = index_path(join_path(path, "servers"), i);
             if (!valid_host_name(s.address)) fail(join_path(spath, "address"), "bad address");
-            std::uint16_t port = s.port ? s.port
-                                        : (f.protocol == upstream_protocol::https ? 443 : 80);
+            std::uint16_t port =
+                s.port ? s.port : (f.protocol == upstream_protocol::https ? 443 : 80);
             if (!members.insert({s.address, port}).second)
                 fail(spath, "duplicate server " + s.address + ":" + std::to_string(port));
             if (s.weight == 0) fail(join_path(spath, "weight"), "must be > 0");

@@ -19,11 +19,20 @@ void append_number(std::string& out, unsigned value) {
 void append_html_escaped(std::string& out, std::string_view text) {
     for (char c : text) {
         switch (c) {
-            case '<': out.append("&lt;"); break;
-            case '>': out.append("&gt;"); break;
-            case '&': out.append("&amp;"); break;
-            case '"': out.append("&quot;"); break;
-            default: out.push_back(c);
+            case '<':
+                out.append("&lt;");
+                break;
+            case '>':
+                out.append("&gt;");
+                break;
+            case '&':
+                out.append("&amp;");
+                break;
+            case '"':
+                out.append("&quot;");
+                break;
+            default:
+                out.push_back(c);
         }
     }
 }
@@ -51,38 +60,50 @@ std::string to_string(const error_triple& e) {
 std::string_view describe(const error_triple& e) noexcept {
     if (e.status == 502 && e.substatus == 3) {
         switch (e.win32) {
-            case 12002: return "The operation timed out";
-            case 12007: return "The server name or address could not be resolved";
-            case 12029: return "A connection with the server could not be established";
-            case 12030: return "The connection with the server was terminated abnormally";
-            case 12152: return "The server returned an invalid or unrecognized response";
-            case 12175: return "A security error occurred";
+            case 12002:
+                return "The operation timed out";
+            case 12007:
+                return "The server name or address could not be resolved";
+            case 12029:
+                return "A connection with the server could not be established";
+            case 12030:
+                return "The connection with the server was terminated abnormally";
+            case 12152:
+                return "The server returned an invalid or unrecognized response";
+            case 12175:
+                return "A security error occurred";
         }
         return "The proxy could not complete the request to the back end";
     }
-    if (e.status == 502 && e.substatus == 4)
-        return "No server is available to handle this request";
+    if (e.status == 502 && e.substatus == 4) return "No server is available to handle this request";
     if (e.status == 404 && e.substatus == 13)
         return "The request filtering module is configured to deny a request that exceeds the "
                "request content length";
     switch (e.status) {
-        case 400: return "The request could not be understood by the server";
+        case 400:
+            return "The request could not be understood by the server";
         case 404:
             return "The resource you are looking for has been removed, had its name changed, or "
                    "is temporarily unavailable";
-        case 408: return "The request was not received in time";
-        case 414: return "The request URL is too long";
-        case 431: return "The request header fields are too large";
-        case 501: return "The request uses a transfer coding the proxy does not implement";
-        case 503: return "The proxy is shutting down";
-        case 505: return "The HTTP version is not supported";
+        case 408:
+            return "The request was not received in time";
+        case 414:
+            return "The request URL is too long";
+        case 431:
+            return "The request header fields are too large";
+        case 501:
+            return "The request uses a transfer coding the proxy does not implement";
+        case 503:
+            return "The proxy is shutting down";
+        case 505:
+            return "The HTTP version is not supported";
     }
     return net::reason_phrase(e.status);
 }
 
 void append_error_response(const error_triple& e, bool close, std::string_view request_id,
-                           std::string& out, std::string_view reason,
-                           std::string_view description, std::string_view extra_headers) {
+                           std::string& out, std::string_view reason, std::string_view description,
+                           std::string_view extra_headers) {
     // The page, modelled on IIS's detailed error page: the status with its substatus, what
     // happened, and the win32 code with its HRESULT form as WinHTTP reports it.
     std::string body;

@@ -19,22 +19,22 @@ struct error_triple {
 
 namespace errors {
 // 502.3: WinHTTP failed while proxying; the win32 code says how.
-inline constexpr error_triple timeout{502, 3, 12002};           // ERROR_WINHTTP_TIMEOUT
+inline constexpr error_triple timeout{502, 3, 12002};            // ERROR_WINHTTP_TIMEOUT
 inline constexpr error_triple name_not_resolved{502, 3, 12007};  // ..._NAME_NOT_RESOLVED
-inline constexpr error_triple cannot_connect{502, 3, 12029};    // ..._CANNOT_CONNECT
-inline constexpr error_triple connection_error{502, 3, 12030};  // ..._CONNECTION_ERROR
-inline constexpr error_triple invalid_response{502, 3, 12152};  // ..._INVALID_SERVER_RESPONSE
-inline constexpr error_triple secure_failure{502, 3, 12175};    // ..._SECURE_FAILURE
+inline constexpr error_triple cannot_connect{502, 3, 12029};     // ..._CANNOT_CONNECT
+inline constexpr error_triple connection_error{502, 3, 12030};   // ..._CONNECTION_ERROR
+inline constexpr error_triple invalid_response{502, 3, 12152};   // ..._INVALID_SERVER_RESPONSE
+inline constexpr error_triple secure_failure{502, 3, 12175};     // ..._SECURE_FAILURE
 // 502.4: no server of the farm may take the request.
 inline constexpr error_triple no_server{502, 4, 0};
 // Request filtering and parsing.
-inline constexpr error_triple not_found{404, 0, 0};          // no rule publishes the URL
-inline constexpr error_triple body_too_large{404, 13, 0};    // over maxAllowedContentLength
+inline constexpr error_triple not_found{404, 0, 0};        // no rule publishes the URL
+inline constexpr error_triple body_too_large{404, 13, 0};  // over maxAllowedContentLength
 inline constexpr error_triple bad_request{400, 0, 0};
 inline constexpr error_triple request_timeout{408, 0, 0};
 inline constexpr error_triple uri_too_long{414, 0, 0};
 inline constexpr error_triple header_too_large{431, 0, 0};
-inline constexpr error_triple not_implemented{501, 0, 0};   // a transfer coding we do not know
+inline constexpr error_triple not_implemented{501, 0, 0};  // a transfer coding we do not know
 inline constexpr error_triple version_not_supported{505, 0, 0};
 inline constexpr error_triple service_unavailable{503, 0, 0};  // the proxy is stopping
 // Logged (never sent) when the client went away before its response: IIS's ERROR_NETNAME_DELETED.
@@ -57,7 +57,6 @@ std::string_view describe(const error_triple& e) noexcept;
 // header lines ("Name: value\r\n") inserted as they are.
 void append_error_response(const error_triple& e, bool close, std::string_view request_id,
                            std::string& out, std::string_view reason = {},
-                           std::string_view description = {},
-                           std::string_view extra_headers = {});
+                           std::string_view description = {}, std::string_view extra_headers = {});
 
 }  // namespace gatehouse::proxy

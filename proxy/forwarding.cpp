@@ -69,14 +69,22 @@ private:
 bool is_hop_by_hop(std::string_view name) noexcept {
     // Dispatch on the length first: this runs for every field of every message.
     switch (name.size()) {
-        case 2: return net::iequals(name, "TE");
-        case 7: return net::iequals(name, "Upgrade") || net::iequals(name, "Trailer");
-        case 10: return net::iequals(name, "Connection") || net::iequals(name, "Keep-Alive");
-        case 16: return net::iequals(name, "Proxy-Connection");
-        case 17: return net::iequals(name, "Transfer-Encoding");
-        case 18: return net::iequals(name, "Proxy-Authenticate");
-        case 19: return net::iequals(name, "Proxy-Authorization");
-        default: return false;
+        case 2:
+            return net::iequals(name, "TE");
+        case 7:
+            return net::iequals(name, "Upgrade") || net::iequals(name, "Trailer");
+        case 10:
+            return net::iequals(name, "Connection") || net::iequals(name, "Keep-Alive");
+        case 16:
+            return net::iequals(name, "Proxy-Connection");
+        case 17:
+            return net::iequals(name, "Transfer-Encoding");
+        case 18:
+            return net::iequals(name, "Proxy-Authenticate");
+        case 19:
+            return net::iequals(name, "Proxy-Authorization");
+        default:
+            return false;
     }
 }
 
@@ -94,8 +102,7 @@ void write_upstream_request(const net::http_head& client, const upstream_request
         if (named.names(name)) continue;
         // Framing, Host and the proxy's own fields are regenerated below.
         if (net::iequals(name, "Content-Length") || net::iequals(name, "Host")) continue;
-        if (!r.forwarded_for_header.empty() && net::iequals(name, r.forwarded_for_header))
-            continue;
+        if (!r.forwarded_for_header.empty() && net::iequals(name, r.forwarded_for_header)) continue;
         if (r.forwarded_proto && net::iequals(name, "X-Forwarded-Proto")) continue;
         if (!r.request_id_header.empty() && net::iequals(name, r.request_id_header)) continue;
         if (!r.forward_expect && net::iequals(name, "Expect")) continue;
@@ -106,9 +113,14 @@ void write_upstream_request(const net::http_head& client, const upstream_request
     if (r.forwarded_proto) append_field(out, "X-Forwarded-Proto", r.https ? "https" : "http");
     if (!r.request_id_header.empty()) append_field(out, r.request_id_header, r.request_id);
     switch (r.framing) {
-        case body_framing::none: break;
-        case body_framing::length: append_length(out, r.content_length); break;
-        case body_framing::chunked: out.append("Transfer-Encoding: chunked\r\n"); break;
+        case body_framing::none:
+            break;
+        case body_framing::length:
+            append_length(out, r.content_length);
+            break;
+        case body_framing::chunked:
+            out.append("Transfer-Encoding: chunked\r\n");
+            break;
     }
     if (!r.keep_alive) out.append("Connection: close\r\n");
     out.append("\r\n");
@@ -161,9 +173,14 @@ void write_downstream_response(const net::http_head& upstream, const downstream_
         append_field(out, name, value);
     }
     switch (r.framing) {
-        case body_framing::none: break;
-        case body_framing::length: append_length(out, r.content_length); break;
-        case body_framing::chunked: out.append("Transfer-Encoding: chunked\r\n"); break;
+        case body_framing::none:
+            break;
+        case body_framing::length:
+            append_length(out, r.content_length);
+            break;
+        case body_framing::chunked:
+            out.append("Transfer-Encoding: chunked\r\n");
+            break;
     }
     if (r.close)
         out.append("Connection: close\r\n");

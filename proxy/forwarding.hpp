@@ -57,8 +57,8 @@ struct downstream_response {
 
 // Appends the response head for the client to `out` (status line HTTP/1.1 with the back end's
 // own reason phrase, byte-exact).
-void write_downstream_response(const net::http_head& upstream,
-                               const downstream_response& response, std::string& out);
+void write_downstream_response(const net::http_head& upstream, const downstream_response& response,
+                               std::string& out);
 
 // Appends an interim (1xx) response for the client: the back end's status line and its
 // end-to-end fields.

@@ -64,7 +64,8 @@ load_balancer::load_balancer(const load_balancing_config& config) : config_(conf
 
 int load_balancer::pick(std::span<const server_load> servers, std::uint64_t hash) {
     switch (config_.algorithm) {
-        case lb_algorithm::weighted_round_robin: return pick_round_robin(servers);
+        case lb_algorithm::weighted_round_robin:
+            return pick_round_robin(servers);
         case lb_algorithm::least_requests:
             // in_flight / weight, compared by cross-multiplying (no division, no rounding)
             return pick_least(servers, [](const server_load& a, const server_load& b) {
@@ -82,7 +83,8 @@ int load_balancer::pick(std::span<const server_load> servers, std::uint64_t hash
                 return static_cast<long double>(a.response_time_us) * b.weight <
                        static_cast<long double>(b.response_time_us) * a.weight;
             });
-        case lb_algorithm::request_hash: return pick_hash(servers, hash);
+        case lb_algorithm::request_hash:
+            return pick_hash(servers, hash);
     }
     return -1;
 }

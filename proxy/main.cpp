@@ -9,12 +9,13 @@
 #include "proxy/proxy_server.hpp"
 #include "proxy/snapshot.hpp"
 
-#include <CLI/CLI.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/signal_set.hpp>
 #include <csignal>
 #include <iostream>
 #include <thread>
+
+#include <CLI/CLI.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
 
 namespace {
 
@@ -88,8 +89,7 @@ int main(int argc, char** argv) {
     }
     net::set_log_level(parsed);
     if (config_path.empty() && check_path.empty()) {
-        std::cerr << "gatehouse-proxy: --config FILE or --check FILE is required\n"
-                  << app.help();
+        std::cerr << "gatehouse-proxy: --config FILE or --check FILE is required\n" << app.help();
         return exit_config;
     }
     try {

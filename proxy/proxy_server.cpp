@@ -4,10 +4,11 @@
 #include "proxy/snapshot.hpp"
 #include "proxy/worker.hpp"
 
-#include <boost/asio/detail/socket_option.hpp>
 #include <map>
 #include <mutex>
 #include <thread>
+
+#include <boost/asio/detail/socket_option.hpp>
 
 namespace gatehouse::proxy {
 
@@ -79,9 +80,13 @@ proxy_server::~proxy_server() {
     if (impl_->started && !impl_->stopped) stop(milliseconds(0));
 }
 
-unsigned proxy_server::threads() const noexcept { return impl_->threads; }
+unsigned proxy_server::threads() const noexcept {
+    return impl_->threads;
+}
 
-bool proxy_server::running() const noexcept { return impl_->started && !impl_->stopped; }
+bool proxy_server::running() const noexcept {
+    return impl_->started && !impl_->stopped;
+}
 
 void proxy_server::start() {
     auto& d = *impl_;
@@ -117,8 +122,7 @@ void proxy_server::reload(config c) {
     for (const auto& l : c.listeners) {
         auto it = std::find_if(old.begin(), old.end(),
                                [&](const listener_config& o) { return o.name == l.name; });
-        if (it == old.end() || it->address != l.address || it->port != l.port ||
-            it->tls != l.tls)
+        if (it == old.end() || it->address != l.address || it->port != l.port || it->tls != l.tls)
             throw config_error(d.source, "listeners." + l.name,
                                "adding a listener or changing its address, port or protocol "
                                "needs a restart");
@@ -131,7 +135,9 @@ void proxy_server::reload(config c) {
     GATEHOUSE_LOG(info, "proxy") << "configuration reloaded";
 }
 
-void proxy_server::stop() { stop(impl_->current->settings().stop_timeout); }
+void proxy_server::stop() {
+    stop(impl_->current->settings().stop_timeout);
+}
 
 void proxy_server::stop(milliseconds deadline) {
     auto& d = *impl_;
@@ -221,10 +227,10 @@ proxy_stats proxy_server::stats() {
             fs.servers.push_back(std::move(ss));
         }
         for (auto& ss : fs.servers)
-            ss.distribution_percent =
-                fs.total_requests ? 100.0 * static_cast<double>(ss.total_requests) /
-                                        static_cast<double>(fs.total_requests)
-                                  : 0;
+            ss.distribution_percent = fs.total_requests
+                                          ? 100.0 * static_cast<double>(ss.total_requests) /
+                                                static_cast<double>(fs.total_requests)
+                                          : 0;
         fs.total_requests += fs.no_server_requests;
         fs.failed_requests += fs.no_server_requests;
         fs.response_time_ms =

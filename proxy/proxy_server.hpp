@@ -12,10 +12,9 @@
 // All member functions are for one controlling thread (they are not meant to race each other);
 // the workers run on threads of their own.
 
+#include "net/awaitable.hpp"
 #include "proxy/config.hpp"
 #include "proxy/stats.hpp"
-
-#include "net/awaitable.hpp"
 
 #include <functional>
 #include <memory>

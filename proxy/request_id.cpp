@@ -25,8 +25,8 @@ std::string_view request_id_generator::next() noexcept {
     static constexpr char hex[] = "0123456789abcdef";
     std::uint64_t hi = random();
     std::uint64_t lo = random();
-    hi = (hi & ~0xf000ull) | 0x4000ull;                                // version 4
-    lo = (lo & ~(0xc000ull << 48)) | (0x8000ull << 48);                // variant 10xx
+    hi = (hi & ~0xf000ull) | 0x4000ull;                  // version 4
+    lo = (lo & ~(0xc000ull << 48)) | (0x8000ull << 48);  // variant 10xx
     std::array<unsigned char, 16> bytes;
     for (int i = 0; i < 8; ++i) {
         bytes[i] = static_cast<unsigned char>(hi >> (56 - 8 * i));

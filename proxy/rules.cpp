@@ -9,7 +9,9 @@ namespace gatehouse::proxy {
 
 namespace {
 
-char lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? char(c + ('a' - 'A')) : c; }
+char lower(char c) noexcept {
+    return (c >= 'A' && c <= 'Z') ? char(c + ('a' - 'A')) : c;
+}
 
 bool same_char(char a, char b, bool ignore_case) noexcept {
     return ignore_case ? lower(a) == lower(b) : a == b;
@@ -54,8 +56,7 @@ void encode_target(std::string_view in, std::string& out) {
         bool escape = c <= 0x20 || c >= 0x7f || c == '"' || c == '<' || c == '>' || c == '\\' ||
                       c == '^' || c == '`' || c == '{' || c == '|' || c == '}';
         if (c == '%')
-            escape = !(i + 2 < in.size() && hex_value(in[i + 1]) >= 0 &&
-                       hex_value(in[i + 2]) >= 0);
+            escape = !(i + 2 < in.size() && hex_value(in[i + 1]) >= 0 && hex_value(in[i + 2]) >= 0);
         if (escape) {
             out.push_back('%');
             out.push_back(hex[c >> 4]);
@@ -127,8 +128,12 @@ void expand(const text_template& t, const request_view& request, const rule_scra
     out.clear();
     for (const auto& s : t.segments) {
         switch (s.kind) {
-            case segment::literal: out.append(s.text); break;
-            case segment::variable: append_server_variable(request, s.text, out); break;
+            case segment::literal:
+                out.append(s.text);
+                break;
+            case segment::variable:
+                append_server_variable(request, s.text, out);
+                break;
             case segment::rule_capture:
                 if (s.index < scratch.rule_captures.size())
                     out.append(scratch.rule_captures[s.index]);
@@ -187,7 +192,8 @@ compiled_pattern compile_pattern(pattern_syntax syntax, const std::string& text,
     p.text = text;
     p.ignore_case = ignore_case;
     switch (syntax) {
-        case pattern_syntax::exact_match: break;
+        case pattern_syntax::exact_match:
+            break;
         case pattern_syntax::wildcard:
             p.captures = static_cast<unsigned>(std::count(text.begin(), text.end(), '*'));
             break;
@@ -223,7 +229,7 @@ std::string_view request_view::query() const {
 
 bool is_server_variable(std::string_view name) {
     static constexpr std::string_view known[] = {
-        "HTTP_HOST",   "HTTPS",       "REQUEST_URI", "QUERY_STRING", "SERVER_PORT",
+        "HTTP_HOST",      "HTTPS",       "REQUEST_URI", "QUERY_STRING", "SERVER_PORT",
         "REQUEST_METHOD", "REMOTE_ADDR", "REMOTE_PORT", "URL",
     };
     for (auto k : known)
@@ -320,7 +326,8 @@ bool wildcard_match(std::string_view pattern, std::string_view input, bool ignor
         captures->resize(1 + spans.size());
         (*captures)[0].assign(input);
         for (std::size_t s = 0; s < spans.size(); ++s)
-            (*captures)[s + 1].assign(input.substr(spans[s].first, spans[s].second - spans[s].first));
+            (*captures)[s + 1].assign(
+                input.substr(spans[s].first, spans[s].second - spans[s].first));
     }
     return true;
 }
@@ -371,14 +378,13 @@ rule_set::rule_set(const config& c, const std::string& source) {
             rule.conditions.push_back(std::move(cc));
         }
         rule.url = compile_template(r.action.url, source, path + ".action.url");
-        if (rule.url.uses_rule_capture && (r.negate || rule.url.max_rule_capture >
-                                                           rule.pattern.captures))
+        if (rule.url.uses_rule_capture &&
+            (r.negate || rule.url.max_rule_capture > rule.pattern.captures))
             throw config_error(source, path + ".action.url",
                                r.negate ? "a negated pattern has no {R:n} captures"
                                         : "{R:" + std::to_string(rule.url.max_rule_capture) +
                                               "} but the pattern has " +
-                                              std::to_string(rule.pattern.captures) +
-                                              " group(s)");
+                                              std::to_string(rule.pattern.captures) + " group(s)");
         if (rule.url.uses_condition_capture && rule.url.max_condition_capture >= condition_groups)
             throw config_error(source, path + ".action.url",
                                "{C:" + std::to_string(rule.url.max_condition_capture) +
@@ -397,9 +403,13 @@ rule_set::rule_set(const config& c, const std::string& source) {
     }
 }
 
-std::size_t rule_set::size() const noexcept { return rules_.size(); }
+std::size_t rule_set::size() const noexcept {
+    return rules_.size();
+}
 
-const rule_config& rule_set::rule(std::size_t index) const { return rules_.at(index).config; }
+const rule_config& rule_set::rule(std::size_t index) const {
+    return rules_.at(index).config;
+}
 
 rule_result rule_set::evaluate(const request_view& request, rule_scratch& s) const {
     auto path = request.path();
@@ -445,7 +455,8 @@ rule_result rule_set::evaluate(const request_view& request, rule_scratch& s) con
 
         const auto& action = cfg.action;
         switch (action.type) {
-            case action_type::none: break;
+            case action_type::none:
+                break;
             case action_type::abort:
                 result.outcome = rule_outcome::abort;
                 result.rule = static_cast<int>(i);

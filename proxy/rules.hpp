@@ -48,9 +48,9 @@ bool is_server_variable(std::string_view name);
 // Per-evaluation working memory. Keep one per connection: its strings and vectors keep their
 // capacity, so evaluating rules allocates nothing in steady state.
 struct rule_scratch {
-    std::string path{};       // decoded match input
-    std::string input{};      // an expanded condition input
-    std::string expanded{};   // the last template expansion
+    std::string path{};                             // decoded match input
+    std::string input{};                            // an expanded condition input
+    std::string expanded{};                         // the last template expansion
     std::vector<std::string> rule_captures{};       // {R:n}
     std::vector<std::string> condition_captures{};  // {C:n}
     std::vector<std::string> candidate_captures{};

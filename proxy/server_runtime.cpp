@@ -29,7 +29,8 @@ server_totals server_runtime::totals() const {
 }
 
 farm_runtime::farm_runtime(std::string name, unsigned threads)
-    : name_(std::move(name)), threads_(threads),
+    : name_(std::move(name)),
+      threads_(threads),
       counters_(std::make_unique<farm_counters[]>(threads)) {}
 
 std::uint64_t farm_runtime::no_server_total() const {
@@ -64,8 +65,8 @@ std::shared_ptr<server_runtime> runtime_registry::server(const std::string& farm
         }
         return existing;
     }
-    auto created = std::make_shared<server_runtime>(farm, config.address, port, config.state,
-                                                    threads_);
+    auto created =
+        std::make_shared<server_runtime>(farm, config.address, port, config.state, threads_);
     servers_[key] = created;
     return created;
 }

@@ -6,10 +6,11 @@
 #include "proxy/forwarding.hpp"
 #include "proxy/worker.hpp"
 
-#include <boost/asio/ssl/error.hpp>
 #include <array>
 #include <cstring>
 #include <optional>
+
+#include <boost/asio/ssl/error.hpp>
 
 namespace gatehouse::proxy {
 
@@ -53,9 +54,12 @@ bool is_parse_error(const error_code& ec) {
 
 error_triple triple_for_parse_error(const error_code& ec) {
     switch (net::status_for_parse_error(ec)) {
-        case 414: return errors::uri_too_long;
-        case 431: return errors::header_too_large;
-        default: return errors::bad_request;
+        case 414:
+            return errors::uri_too_long;
+        case 431:
+            return errors::header_too_large;
+        default:
+            return errors::bad_request;
     }
 }
 
@@ -93,8 +97,7 @@ public:
         server_->counters(thread).requests.add();
         server_->in_flight.fetch_add(1, std::memory_order_relaxed);
     }
-    void end(bool failed, std::uint64_t sent, std::uint64_t received,
-             std::uint64_t time_taken_ms) {
+    void end(bool failed, std::uint64_t sent, std::uint64_t received, std::uint64_t time_taken_ms) {
         if (!server_) return;
         auto& c = server_->counters(thread_);
         c.finished.add();
@@ -196,8 +199,7 @@ private:
     awaitable<error_code> write_client(std::string_view bytes);
     // Sends a proxy-generated response; returns whether the connection may stay open.
     awaitable<bool> respond(const error_triple& e, bool close, std::string_view reason = {},
-                            std::string_view description = {},
-                            std::string_view extra_headers = {});
+                            std::string_view description = {}, std::string_view extra_headers = {});
     void finish_log();
     steady_clock::duration client_write_timeout() const;
     std::uint64_t request_head_bytes() const;
@@ -294,8 +296,8 @@ awaitable<error_code> session::write_client(std::string_view bytes) {
 
 std::uint64_t session::request_head_bytes() const {
     // The received head re-counted: request line, fields with ": " and CRLF, empty line.
-    return st_->request.method.size() + st_->request.target.size() + 12 + st_->request.fields.bytes() +
-           4 * st_->request.fields.size() + 2;
+    return st_->request.method.size() + st_->request.target.size() + 12 +
+           st_->request.fields.bytes() + 4 * st_->request.fields.size() + 2;
 }
 
 // GCC 12 inlines Asio's frame allocator and deallocator into this ramp and then mistakes the
@@ -375,8 +377,8 @@ awaitable<bool> session::handshake() {
     auto ec = co_await client_->handshake(asio::ssl::stream_base::server);
     idle_ = false;
     if (ec) {
-        GATEHOUSE_LOG(debug, "proxy") << "TLS handshake with " << client_ip_ << " failed: "
-                                      << ec.message();
+        GATEHOUSE_LOG(debug, "proxy")
+            << "TLS handshake with " << client_ip_ << " failed: " << ec.message();
         co_return false;
     }
     co_return true;
@@ -476,7 +478,7 @@ awaitable<bool> session::handle_request() {
         auto slash = rest.find_first_of("/?");
         st_->host_storage.assign(rest.substr(0, slash));
         st_->target_storage.assign(slash == std::string_view::npos ? std::string_view("/")
-                                                               : rest.substr(slash));
+                                                                   : rest.substr(slash));
         if (!st_->target_storage.starts_with('/')) st_->target_storage.insert(0, 1, '/');
         target_ = st_->target_storage;
         host_ = st_->host_storage;
@@ -534,7 +536,8 @@ awaitable<bool> session::handle_request() {
                                        "The document has moved to " + std::string(result.url),
                                        location);
         }
-        case rule_outcome::route: co_return co_await forward(result);
+        case rule_outcome::route:
+            co_return co_await forward(result);
     }
     co_return false;
 }
@@ -608,11 +611,10 @@ awaitable<std::tuple<error_triple, std::unique_ptr<upstream_connection>>> sessio
         if (farm.tls_sessions) farm.tls_sessions->prepare(c->stream.ssl(), slot.authority);
         auto hec = co_await c->stream.handshake(asio::ssl::stream_base::client);
         if (hec) {
-            GATEHOUSE_LOG(info, "proxy") << "TLS to " << slot.authority << " failed: "
-                                         << hec.message();
-            co_return result{hec == asio::error::timed_out ? errors::timeout
-                                                           : errors::secure_failure,
-                             nullptr};
+            GATEHOUSE_LOG(info, "proxy")
+                << "TLS to " << slot.authority << " failed: " << hec.message();
+            co_return result{
+                hec == asio::error::timed_out ? errors::timeout : errors::secure_failure, nullptr};
         }
     }
     co_return result{error_triple{}, std::move(c)};
@@ -650,8 +652,8 @@ awaitable<bool> session::forward(const rule_result& route) {
     if (forwarded_for_.empty() && !client_ip_.empty()) {
         forwarded_for_ = client_ip_;
         if (settings.include_port_in_x_forwarded_for) {
-            forwarded_for_ = client_ip_.find(':') != std::string::npos ? "[" + client_ip_ + "]"
-                                                                        : client_ip_;
+            forwarded_for_ =
+                client_ip_.find(':') != std::string::npos ? "[" + client_ip_ + "]" : client_ip_;
             forwarded_for_ += ":" + std::to_string(client_port_);
         }
     }
@@ -668,15 +670,13 @@ awaitable<bool> session::forward(const rule_result& route) {
         bool reused = false;
         bool pinned_use = false;
         int index = -1;
-        auto pin = std::find_if(pinned_.begin(), pinned_.end(), [&](const auto& p) {
-            return p.farm == farm.runtime.get();
-        });
+        auto pin = std::find_if(pinned_.begin(), pinned_.end(),
+                                [&](const auto& p) { return p.farm == farm.runtime.get(); });
         if (pin != pinned_.end() && fresh_server < 0) {
             auto& c = pin->connection;
             for (std::size_t i = 0; i < farm.servers.size(); ++i)
                 if (farm.servers[i].runtime == c->server) index = static_cast<int>(i);
-            bool usable = index >= 0 &&
-                          c->server->state.load() != availability::unavailable &&
+            bool usable = index >= 0 && c->server->state.load() != availability::unavailable &&
                           looks_reusable(*c);
             if (!usable) {
                 // The authenticated connection is gone: so is this client's authentication.
@@ -722,10 +722,9 @@ awaitable<bool> session::forward(const rule_result& route) {
                 co_return co_await respond(last_error, has_body_);
             }
             if (settings.keep_alive) {
-                upstream_ = w_.pool().take(farm.servers[static_cast<std::size_t>(index)]
-                                               .runtime.get(),
-                                           farm.tls.get(), steady_clock::now(),
-                                           !idempotent || has_body_);
+                upstream_ =
+                    w_.pool().take(farm.servers[static_cast<std::size_t>(index)].runtime.get(),
+                                   farm.tls.get(), steady_clock::now(), !idempotent || has_body_);
                 reused = upstream_ != nullptr;
             }
         }
@@ -749,8 +748,9 @@ awaitable<bool> session::forward(const rule_result& route) {
         // ---- 2. the request head ----------------------------------------------------------
         upstream_request ur;
         ur.target = target;
-        ur.host = settings.preserve_host_header && !host_.empty() ? host_
-                                                                   : std::string_view(slot.authority);
+        ur.host = settings.preserve_host_header && !host_.empty()
+                      ? host_
+                      : std::string_view(slot.authority);
         ur.forwarded_for_header = settings.x_forwarded_for_header;
         ur.forwarded_for = forwarded_for_;
         ur.forwarded_proto = settings.x_forwarded_proto;
@@ -807,7 +807,8 @@ awaitable<bool> session::forward(const rule_result& route) {
                 upstream_->stream.expires_never();  // the head wait starts once the body is sent
             else
                 upstream_->stream.expires_after(timeout_);
-            rec = co_await net::read_head(upstream_->stream, upstream_->buffer, *st_->response_parser);
+            rec = co_await net::read_head(upstream_->stream, upstream_->buffer,
+                                          *st_->response_parser);
             awaiting_head_ = false;
             if (rec || aborted_) break;
             if (st_->response.status >= 200) break;
@@ -849,14 +850,21 @@ awaitable<bool> session::forward(const rule_result& route) {
             if (pump_running_) co_await stop_pump();
             error_triple e = upstream_failure(rec);
             switch (pump_) {
-                case pump_result::too_large: e = errors::body_too_large; break;
-                case pump_result::client_timeout: e = errors::request_timeout; break;
-                case pump_result::client_bad: e = errors::bad_request; break;
+                case pump_result::too_large:
+                    e = errors::body_too_large;
+                    break;
+                case pump_result::client_timeout:
+                    e = errors::request_timeout;
+                    break;
+                case pump_result::client_bad:
+                    e = errors::bad_request;
+                    break;
                 case pump_result::client_gone:
                     log_.triple = {400, 0, errors::client_disconnected_win32};
                     accounting.end(false, sent, 0, 0);
                     co_return false;
-                default: break;
+                default:
+                    break;
             }
             accounting.end(e.status == 502, sent, 0,
                            static_cast<std::uint64_t>(std::chrono::duration_cast<milliseconds>(
@@ -875,13 +883,12 @@ awaitable<bool> session::forward(const rule_result& route) {
                 co_return co_await respond(errors::invalid_response, true);
             }
         }
-        auto ttfb = std::chrono::duration_cast<std::chrono::microseconds>(steady_clock::now() -
-                                                                          sent_at);
+        auto ttfb =
+            std::chrono::duration_cast<std::chrono::microseconds>(steady_clock::now() - sent_at);
         auto& rt = *slot.runtime;
-        rt.response_time_us.store(
-            ewma_update(rt.response_time_us.load(std::memory_order_relaxed),
-                        static_cast<std::uint64_t>(ttfb.count())),
-            std::memory_order_relaxed);
+        rt.response_time_us.store(ewma_update(rt.response_time_us.load(std::memory_order_relaxed),
+                                              static_cast<std::uint64_t>(ttfb.count())),
+                                  std::memory_order_relaxed);
 
         // ---- 5. the response --------------------------------------------------------------
         if (st_->response.status == 401)
@@ -889,13 +896,13 @@ awaitable<bool> session::forward(const rule_result& route) {
                 if (net::iequals(name, "WWW-Authenticate") && connection_auth(value))
                     pin_requested = true;
         auto keep = co_await relay_response(farm, slot, threshold, pin_requested);
-        std::uint64_t head_bytes = st_->response.fields.bytes() + 4 * st_->response.fields.size() + 16 +
-                                   st_->response.reason.size();
-        accounting.end(log_.triple.status == 502 && log_.triple.substatus == 3,
-                       head_sent_ + body_sent_, head_bytes + st_->response_parser->body_total(),
-                       static_cast<std::uint64_t>(std::chrono::duration_cast<milliseconds>(
-                                                      steady_clock::now() - started_)
-                                                      .count()));
+        std::uint64_t head_bytes = st_->response.fields.bytes() + 4 * st_->response.fields.size() +
+                                   16 + st_->response.reason.size();
+        accounting.end(
+            log_.triple.status == 502 && log_.triple.substatus == 3, head_sent_ + body_sent_,
+            head_bytes + st_->response_parser->body_total(),
+            static_cast<std::uint64_t>(
+                std::chrono::duration_cast<milliseconds>(steady_clock::now() - started_).count()));
         co_return keep;
     }
 }
@@ -919,14 +926,13 @@ awaitable<bool> session::relay_response(const farm_snapshot& farm, const server_
         dr.framing = body_framing::chunked;
     }
     const bool rechunk = dr.framing == body_framing::chunked;
-    bool close = !client_keep_alive_ || w_.stopping() || until_close ||
-                 (upstream_chunked && client_10);
+    bool close =
+        !client_keep_alive_ || w_.stopping() || until_close || (upstream_chunked && client_10);
     dr.close = close;
     dr.keep_alive_header = !close && client_10;
     dr.reverse_rewrite = settings.reverse_rewrite_host_in_response_headers;
-    dr.upstream_authority = settings.preserve_host_header && !host_.empty()
-                                ? host_
-                                : std::string_view(slot.authority);
+    dr.upstream_authority =
+        settings.preserve_host_header && !host_.empty() ? host_ : std::string_view(slot.authority);
     dr.client_host = host_;
     dr.client_https = https_;
     st_->out.clear();
@@ -950,9 +956,9 @@ awaitable<bool> session::relay_response(const farm_snapshot& farm, const server_
                 head_pending = false;
             }
             upstream_->stream.expires_after(timeout_);
-            auto [ec, n] = co_await net::read_body(
-                upstream_->stream, upstream_->buffer, p,
-                asio::buffer(buffer.data() + held, buffer.size() - held));
+            auto [ec, n] =
+                co_await net::read_body(upstream_->stream, upstream_->buffer, p,
+                                        asio::buffer(buffer.data() + held, buffer.size() - held));
             if (ec) {
                 upstream_ec = ec;
                 break;
@@ -973,7 +979,8 @@ awaitable<bool> session::relay_response(const farm_snapshot& farm, const server_
             }
             if (done && rechunk) pieces[count++] = asio::buffer(net::last_chunk.data(), 5);
             if (count > 0) {
-                if (co_await write_client(std::span<const asio::const_buffer>(pieces.data(), count))) {
+                if (co_await write_client(
+                        std::span<const asio::const_buffer>(pieces.data(), count))) {
                     failed = true;
                     break;
                 }
@@ -1023,8 +1030,8 @@ awaitable<bool> session::relay_response(const farm_snapshot& farm, const server_
         if (pin_requested) {
             pinned_.push_back({farm.runtime.get(), std::move(upstream_)});
         } else if (settings.keep_alive) {
-            w_.pool().put(std::move(upstream_), steady_clock::now(),
-                          settings.upstream_idle_timeout, settings.max_idle_per_server);
+            w_.pool().put(std::move(upstream_), steady_clock::now(), settings.upstream_idle_timeout,
+                          settings.max_idle_per_server);
         }
     } else if (pin_requested) {
         // An authenticated back-end connection that cannot continue takes the client's with it.
@@ -1096,8 +1103,8 @@ awaitable<void> session::pump_body() {
         if (chunked) pieces[count++] = asio::buffer(net::chunk_end.data(), 2);
         if (chunked && p.is_done()) pieces[count++] = asio::buffer(net::last_chunk.data(), 5);
         upstream->stream.expires_after(timeout_);
-        auto [wec, wn] =
-            co_await upstream->stream.write(std::span<const asio::const_buffer>(pieces.data(), count));
+        auto [wec, wn] = co_await upstream->stream.write(
+            std::span<const asio::const_buffer>(pieces.data(), count));
         if (awaiting_head_) upstream->stream.expires_never();
         if (wec) {
             result = pump_result::upstream_failed;

@@ -43,10 +43,10 @@ snapshot::snapshot(config c, unsigned threads, runtime_registry& registry,
                 try {
                     ls.tls->add(l.certificates[i].pem, l.certificates[i].names);
                 } catch (const std::exception& e) {
-                    throw config_error(source,
-                                       "listeners." + l.name + ".tls.certificates[" +
-                                           std::to_string(i) + "]",
-                                       e.what());
+                    throw config_error(
+                        source,
+                        "listeners." + l.name + ".tls.certificates[" + std::to_string(i) + "]",
+                        e.what());
                 }
             }
         }

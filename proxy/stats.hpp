@@ -35,9 +35,9 @@ struct farm_stats {
     std::string name{};
     lb_algorithm algorithm = lb_algorithm::weighted_round_robin;
     std::vector<server_stats> servers{};
-    std::uint64_t total_requests = 0;    // includes those answered 502.4
+    std::uint64_t total_requests = 0;  // includes those answered 502.4
     std::uint64_t current_requests = 0;
-    std::uint64_t failed_requests = 0;   // 502.3 of any server plus 502.4
+    std::uint64_t failed_requests = 0;     // 502.3 of any server plus 502.4
     std::uint64_t no_server_requests = 0;  // 502.4
     std::uint64_t bytes_sent = 0;
     std::uint64_t bytes_received = 0;
@@ -72,9 +72,9 @@ generated_response classify(const error_triple& e) noexcept;
 struct proxy_stats {
     std::uint64_t connections_accepted = 0;
     std::uint64_t connections_active = 0;
-    std::uint64_t requests = 0;            // request heads read from clients
-    std::uint64_t redirects = 0;           // answered by a redirect rule
-    std::uint64_t aborted_by_rule = 0;     // connections dropped by an abort rule
+    std::uint64_t requests = 0;         // request heads read from clients
+    std::uint64_t redirects = 0;        // answered by a redirect rule
+    std::uint64_t aborted_by_rule = 0;  // connections dropped by an abort rule
     std::array<std::uint64_t, generated_response_kinds> generated{};
     // Relay buffers taken from the workers' pools right now, and in total bytes: what the
     // proxy holds for bodies in flight (bodies are streamed, never accumulated).

@@ -1,8 +1,8 @@
 #include "proxy/upstream_pool.hpp"
 
-#include <openssl/ssl.h>
-
 #include <cerrno>
+
+#include <openssl/ssl.h>
 #include <sys/socket.h>
 
 namespace gatehouse::proxy {
@@ -16,15 +16,14 @@ bool looks_reusable(upstream_connection& c) noexcept {
     if (!c.stream.is_open()) return false;
     char byte;
     auto n = ::recv(c.stream.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-    if (n == 0) return false;                  // FIN: the server closed it
-    if (n > 0) return c.stream.is_tls();       // TLS: a ticket or alert the engine will read
+    if (n == 0) return false;             // FIN: the server closed it
+    if (n > 0) return c.stream.is_tls();  // TLS: a ticket or alert the engine will read
     return errno == EAGAIN || errno == EWOULDBLOCK;
 }
 
 std::unique_ptr<upstream_connection> upstream_pool::take(const server_runtime* server,
                                                          asio::ssl::context* tls_context,
-                                                         steady_clock::time_point now,
-                                                         bool probe) {
+                                                         steady_clock::time_point now, bool probe) {
     auto it = idle_.find(server);
     if (it == idle_.end()) return nullptr;
     auto& list = it->second;

@@ -8,10 +8,11 @@
 #include "net/stream.hpp"
 #include "proxy/server_runtime.hpp"
 
-#include <boost/beast/core/flat_buffer.hpp>
 #include <memory>
 #include <unordered_map>
 #include <vector>
+
+#include <boost/beast/core/flat_buffer.hpp>
 
 namespace gatehouse::proxy {
 

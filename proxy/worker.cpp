@@ -60,12 +60,11 @@ awaitable<void> maintenance_loop(worker* w) {
 }
 
 worker::worker(unsigned index, access_log_sink* log)
-    : index_(index),
-      maintenance_(context_),
-      stop_deadline_(context_),
-      log_(log) {}
+    : index_(index), maintenance_(context_), stop_deadline_(context_), log_(log) {}
 
-worker::~worker() { flush_log(); }
+worker::~worker() {
+    flush_log();
+}
 
 void worker::add_acceptor(std::unique_ptr<tcp::acceptor> acceptor, std::size_t listener) {
     if (connections_.size() <= listener) connections_.resize(listener + 1, 0);
@@ -115,8 +114,8 @@ void worker::begin_stop(milliseconds deadline) {
         if (ec) return;
         auto left = connections_open_;
         if (!left.empty()) {
-            GATEHOUSE_LOG(info, "proxy") << "stop deadline: closing " << left.size()
-                                         << " connection(s) still busy";
+            GATEHOUSE_LOG(info, "proxy")
+                << "stop deadline: closing " << left.size() << " connection(s) still busy";
         }
         for (auto* c : left) c->abort();
     });

@@ -11,11 +11,12 @@
 #include "proxy/stats.hpp"
 #include "proxy/upstream_pool.hpp"
 
-#include <boost/asio/io_context.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
 #include <array>
 #include <memory>
 #include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
 
 namespace gatehouse::proxy {
 

@@ -25,8 +25,10 @@ std::string farm_config(const std::vector<member>& members, const std::string& l
     }
     return R"({
       "listeners": { "http": { "address": "127.0.0.1", "port": 0 } },
-      "farms": { "cas": { "servers": [ )" + servers + R"( ],
-                          "load_balancing": )" + load_balancing + R"( } },
+      "farms": { "cas": { "servers": [ )" +
+           servers + R"( ],
+                          "load_balancing": )" +
+           load_balancing + R"( } },
       "rules": [ { "name": "all", "pattern": ".*", "action": { "type": "route", "farm": "cas" } } ]
     })";
 }
@@ -38,7 +40,8 @@ protected:
     std::vector<std::string> send(int n, const std::string& target = "/owa/") {
         test_client client(http());
         std::vector<std::string> names;
-        for (int i = 0; i < n; ++i) names.push_back(client.roundtrip(make_request("GET", target)).body());
+        for (int i = 0; i < n; ++i)
+            names.push_back(client.roundtrip(make_request("GET", target)).body());
         return names;
     }
 
@@ -113,7 +116,8 @@ TEST_F(Balancing, LeastRequestsAvoidsTheServerHoldingALongPoll) {
 TEST_F(Balancing, LeastResponseTimePrefersTheFasterServer) {
     fake_backend slow([](backend_connection& c) {
         while (auto req = c.read_request()) {
-            static_cast<void>(c.backend().wait_for_value("never", 1, std::chrono::milliseconds(20)));
+            static_cast<void>(
+                c.backend().wait_for_value("never", 1, std::chrono::milliseconds(20)));
             c.respond(200, "slow");
         }
     });
@@ -161,8 +165,8 @@ TEST_F(Balancing, RequestHashByServerVariableFollowsTheHeader) {
 
 TEST_F(Balancing, CountersMergeAcrossWorkerThreads) {
     fake_backend a(answer("A")), b(answer("B"));
-    start(farm_config({{a.port()}, {b.port()}}, R"({ "algorithm": "weighted_round_robin" })"),
-          {}, 2);
+    start(farm_config({{a.port()}, {b.port()}}, R"({ "algorithm": "weighted_round_robin" })"), {},
+          2);
     for (int i = 0; i < 8; ++i) send(5);
     // After a stop every request is accounted for (a client may read its response a moment
     // before the worker books it).

@@ -5,6 +5,7 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+
 #include <poll.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -109,7 +110,8 @@ protected:
 TEST_F(Cli, CheckAcceptsAValidFile) {
     auto path = write("ok.json", R"({ "listeners": { "http": { "port": 80 } },
         "farms": { "owa": { "servers": [ { "address": "10.0.0.1" } ] } },
-        "rules": [ { "name": "owa", "pattern": "^owa", "action": { "type": "route", "farm": "owa" } } ] })");
+        "rules": [ { "name": "owa", "pattern": "^owa", "action": { "type": "route",
+          "farm": "owa" } } ] })");
     process p({GATEHOUSE_PROXY_EXE, "--check", path});
     EXPECT_EQ(p.wait_exit(std::chrono::seconds(10)), 0) << p.output();
     EXPECT_NE(p.output().find("OK"), std::string::npos);
@@ -118,7 +120,8 @@ TEST_F(Cli, CheckAcceptsAValidFile) {
 TEST_F(Cli, CheckRejectsABadFileNamingTheJsonPath) {
     auto path = write("bad.json", R"({ "listeners": { "http": { "port": 80 } },
         "farms": { "owa": { "servers": [ { "address": "10.0.0.1" } ],
-                            "health": { "url": "http://owa/owa/HealthCheck.htm", "interval_ms": 0 } } } })");
+                            "health": { "url": "http://owa/owa/HealthCheck.htm",
+                              "interval_ms": 0 } } } })");
     process p({GATEHOUSE_PROXY_EXE, "--check", path});
     EXPECT_EQ(p.wait_exit(std::chrono::seconds(10)), 2);
     EXPECT_NE(p.output().find(path + ": farms.owa.health.interval_ms: must be > 0"),
@@ -130,10 +133,12 @@ TEST_F(Cli, ServesAndStopsGracefullyOnSigterm) {
     fake_backend cas(answer("from cas"));
     auto port = closed_port();
     auto path = write("serve.json", R"({
-        "listeners": { "http": { "address": "127.0.0.1", "port": )" + std::to_string(port) + R"( } },
+        "listeners": { "http": { "address": "127.0.0.1", "port": )" +
+                                        std::to_string(port) + R"( } },
         "farms": { "cas": { "servers": [ { "address": "127.0.0.1", "port": )" +
                                         std::to_string(cas.port()) + R"( } ] } },
-        "rules": [ { "name": "all", "pattern": ".*", "action": { "type": "route", "farm": "cas" } } ],
+        "rules": [ { "name": "all", "pattern": ".*", "action": { "type": "route",
+          "farm": "cas" } } ],
         "access_log": { "path": "-" } })");
     process p({GATEHOUSE_PROXY_EXE, "--config", path, "--threads", "2"});
     ASSERT_TRUE(p.wait_for_output("serving with 2 thread(s)", std::chrono::seconds(10)))
@@ -149,7 +154,8 @@ TEST_F(Cli, ServesAndStopsGracefullyOnSigterm) {
 TEST_F(Cli, AnAddressInUseIsARuntimeFailure) {
     fake_backend occupied(answer(""));
     auto path = write("busy.json", R"({ "listeners": { "http": { "address": "127.0.0.1",
-        "port": )" + std::to_string(occupied.port()) + R"( } } })");
+        "port": )" + std::to_string(occupied.port()) +
+                                       R"( } } })");
     process p({GATEHOUSE_PROXY_EXE, "--config", path});
     EXPECT_EQ(p.wait_exit(std::chrono::seconds(10)), 1);
     EXPECT_NE(p.output().find("listeners.http: cannot bind"), std::string::npos) << p.output();

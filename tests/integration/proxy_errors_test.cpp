@@ -12,10 +12,13 @@ std::string farm_config(const std::string& servers, const std::string& proxy = "
     return R"({
       "listeners": { "http": { "address": "127.0.0.1", "port": 0,
                                "limits": { "header_timeout_ms": 300 } } },
-      "proxy": )" + proxy + R"(,
-      "farms": { "cas": { "servers": [ )" + servers + R"( ] } },
+      "proxy": )" +
+           proxy + R"(,
+      "farms": { "cas": { "servers": [ )" +
+           servers + R"( ] } },
       "rules": [ { "name": "all", "pattern": ".*", "action": { "type": "route", "farm": "cas" } } ]
-      )" + extra + "}";
+      )" + extra +
+           "}";
 }
 
 std::string server(std::uint16_t port, const std::string& state = "available") {
@@ -39,8 +42,7 @@ protected:
         auto lines = stop_and_read_log();
         ASSERT_FALSE(lines.empty());
         auto f = fields_of(lines.back());
-        EXPECT_EQ(f[log_field::status] + "." + f[log_field::substatus] + "." +
-                      f[log_field::win32],
+        EXPECT_EQ(f[log_field::status] + "." + f[log_field::substatus] + "." + f[log_field::win32],
                   triple)
             << lines.back();
     }
@@ -110,15 +112,16 @@ TEST_F(Errors, ConflictingLengthsInAResponseAre502_3_12152) {
 TEST_F(Errors, UnknownTransferCodingInAResponseIs502_3_12152) {
     fake_backend cas([](backend_connection& c) {
         if (c.read_request())
-            c.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
+            c.write(
+                "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, "
+                "chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
     });
     start(farm_config(server(cas.port())));
     expect_triple(get(http(), "/owa/"), "502.3.12152");
 }
 
 TEST_F(Errors, NoAvailableServerIs502_4) {
-    start(farm_config(server(closed_port(), "unavailable") + "," +
-                      server(closed_port(), "drain")));
+    start(farm_config(server(closed_port(), "unavailable") + "," + server(closed_port(), "drain")));
     auto res = get(http(), "/owa/");
     expect_triple(res, "502.4.0");
     auto stats = proxy_->stats();
@@ -132,8 +135,8 @@ TEST_F(Errors, BodyOverTheLimitIs404_13BeforeAnythingIsForwarded) {
     start(farm_config(server(cas.port()), "{}",
                       R"(, "request_filtering": { "max_allowed_content_length": 1000 })"));
     test_client client(http());
-    auto res = client.roundtrip(make_request("POST", "/EWS/Exchange.asmx", "mail.contoso.com",
-                                             std::string(1001, 'x')));
+    auto res = client.roundtrip(
+        make_request("POST", "/EWS/Exchange.asmx", "mail.contoso.com", std::string(1001, 'x')));
     expect_triple(res, "404.13.0");
     EXPECT_EQ(res["Connection"], "close");
     EXPECT_EQ(cas.connections(), 0u);
@@ -147,8 +150,9 @@ TEST_F(Errors, ChunkedBodyOverTheLimitIs404_13WhenItCrossesIt) {
     start(farm_config(server(cas.port()), "{}",
                       R"(, "request_filtering": { "max_allowed_content_length": 10 })"));
     test_client client(http());
-    client.send("POST /EWS/Exchange.asmx HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
-                "8\r\n01234567\r\n8\r\n89abcdef\r\n0\r\n\r\n");
+    client.send(
+        "POST /EWS/Exchange.asmx HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+        "8\r\n01234567\r\n8\r\n89abcdef\r\n0\r\n\r\n");
     expect_triple(client.read(), "404.13.0");
 }
 
@@ -166,13 +170,13 @@ TEST_F(Errors, MalformedRequestsAre400AndClose) {
     fake_backend cas(answer("ok"));
     start(farm_config(server(cas.port())));
     for (std::string bad : {
-             "GET /owa/ HTTP/1.1\r\nHost: h\r\nBad Header: x\r\n\r\n",        // space in name
-             "GET /owa/ HTTP/1.1\r\n\r\n",                                     // no Host
-             "GET /owa/ HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",               // two Hosts
+             "GET /owa/ HTTP/1.1\r\nHost: h\r\nBad Header: x\r\n\r\n",  // space in name
+             "GET /owa/ HTTP/1.1\r\n\r\n",                              // no Host
+             "GET /owa/ HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",        // two Hosts
              "POST /owa/ HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n"
-             "Transfer-Encoding: chunked\r\n\r\n",                              // CL + TE
+             "Transfer-Encoding: chunked\r\n\r\n",  // CL + TE
              "POST /owa/ HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n",
-             "GET owa HTTP/1.1\r\nHost: h\r\n\r\n",                            // not origin-form
+             "GET owa HTTP/1.1\r\nHost: h\r\n\r\n",  // not origin-form
          }) {
         test_client client(http());
         client.send(bad);
@@ -189,8 +193,9 @@ TEST_F(Errors, UnknownTransferCodingIs501) {
     start(farm_config(server(cas.port())));
     test_client client(http());
     // Beast would frame this by Content-Length; a proxy must not guess (smuggling).
-    client.send("POST /owa/ HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip\r\n"
-                "Content-Length: 5\r\n\r\nhello");
+    client.send(
+        "POST /owa/ HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip\r\n"
+        "Content-Length: 5\r\n\r\nhello");
     auto res = client.read();
     EXPECT_EQ(res.result_int(), 501);
     EXPECT_EQ(cas.connections(), 0u);

@@ -7,12 +7,12 @@
 #include "tests/support/fake_backend.hpp"
 #include "tests/support/test_client.hpp"
 
-#include <gtest/gtest.h>
-
 #include <map>
 #include <mutex>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 namespace gatehouse::test {
 

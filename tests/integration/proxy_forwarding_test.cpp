@@ -58,7 +58,8 @@ TEST_F(Forwarding, AddsForwardedForProtoAndOneLogIdPerRequest) {
     fake_backend cas(answer("ok"));
     start(one_farm, {{"B1", std::to_string(cas.port())}});
     test_client client(http());
-    for (int i = 0; i < 2; ++i) EXPECT_EQ(client.roundtrip(make_request("GET", "/owa/")).result_int(), 200);
+    for (int i = 0; i < 2; ++i)
+        EXPECT_EQ(client.roundtrip(make_request("GET", "/owa/")).result_int(), 200);
     ASSERT_TRUE(cas.wait_for_requests(2));
     auto seen = cas.requests();
     std::regex guid("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}");
@@ -125,15 +126,17 @@ TEST_F(Forwarding, KeepAliveOffOpensAConnectionPerRequest) {
 TEST_F(Forwarding, RechunksChunkedBodiesBothWays) {
     fake_backend cas([](backend_connection& c) {
         while (auto req = c.read_request()) {
-            c.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
-                    "5\r\nhello\r\n1;ext=1\r\n \r\n5\r\nworld\r\n0\r\nX-Trailer: t\r\n\r\n");
+            c.write(
+                "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                "5\r\nhello\r\n1;ext=1\r\n \r\n5\r\nworld\r\n0\r\nX-Trailer: t\r\n\r\n");
             c.backend().add("body:" + req->body);
         }
     });
     start(one_farm, {{"B1", std::to_string(cas.port())}});
     test_client client(http());
-    client.send("POST /ews/Exchange.asmx HTTP/1.1\r\nHost: mail.contoso.com\r\n"
-                "Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n4\r\ndefg\r\n0\r\n\r\n");
+    client.send(
+        "POST /ews/Exchange.asmx HTTP/1.1\r\nHost: mail.contoso.com\r\n"
+        "Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n4\r\ndefg\r\n0\r\n\r\n");
     auto res = client.read();
     EXPECT_EQ(res.result_int(), 200);
     EXPECT_EQ(res.body(), "hello world");
@@ -174,8 +177,9 @@ TEST_F(Forwarding, RelaysTheBackEndsContinueForExpect100) {
     });
     start(one_farm, {{"B1", std::to_string(cas.port())}});
     test_client client(http());
-    client.send("POST /EWS/Exchange.asmx HTTP/1.1\r\nHost: mail.contoso.com\r\n"
-                "Content-Length: 5\r\nExpect: 100-continue\r\n\r\n");
+    client.send(
+        "POST /EWS/Exchange.asmx HTTP/1.1\r\nHost: mail.contoso.com\r\n"
+        "Content-Length: 5\r\nExpect: 100-continue\r\n\r\n");
     auto interim = client.read_some();
     EXPECT_EQ(interim, "HTTP/1.1 100 Continue\r\n\r\n");
     client.send("hello");
@@ -186,14 +190,16 @@ TEST_F(Forwarding, RelaysTheBackEndsContinueForExpect100) {
 
 TEST_F(Forwarding, SynthesizesContinueWhenConfigured) {
     fake_backend cas([](backend_connection& c) {
-        while (auto req = c.read_request()) c.respond(200, req->has("Expect") ? "expect" : req->body);
+        while (auto req = c.read_request())
+            c.respond(200, req->has("Expect") ? "expect" : req->body);
     });
     std::string json = one_farm;
     json.replace(json.find("\"rules\""), 0, R"("proxy": { "synthesize_100_continue": true }, )");
     start(json, {{"B1", std::to_string(cas.port())}});
     test_client client(http());
-    client.send("POST /EWS/Exchange.asmx HTTP/1.1\r\nHost: mail.contoso.com\r\n"
-                "Content-Length: 5\r\nExpect: 100-continue\r\n\r\n");
+    client.send(
+        "POST /EWS/Exchange.asmx HTTP/1.1\r\nHost: mail.contoso.com\r\n"
+        "Content-Length: 5\r\nExpect: 100-continue\r\n\r\n");
     EXPECT_EQ(client.read_some(), "HTTP/1.1 100 Continue\r\n\r\n");
     client.send("hello");
     EXPECT_EQ(client.read().body(), "hello");
@@ -237,7 +243,8 @@ TEST_F(Forwarding, ResponseBufferThresholdHoldsTheHeadUntilEnoughBytes) {
 TEST_F(Forwarding, ReverseRewritesLocationWhenEnabled) {
     fake_backend cas([](backend_connection& c) {
         while (auto req = c.read_request())
-            c.respond(302, "", {{"Location", "http://" + req->header("Host") + "/owa/auth/logon.aspx"}});
+            c.respond(302, "",
+                      {{"Location", "http://" + req->header("Host") + "/owa/auth/logon.aspx"}});
     });
     std::string json = one_farm;
     json.replace(json.find("\"rules\""), 0,
@@ -252,12 +259,14 @@ TEST_F(Forwarding, ReverseRewritesLocationWhenEnabled) {
 TEST_F(Forwarding, PassesExchangeStatusCodesAndRepeatedCookiesUntouched) {
     fake_backend cas([](backend_connection& c) {
         while (auto req = c.read_request())
-            c.write("HTTP/1.1 449 Retry With\r\nSet-Cookie: cadata1=a\r\nSet-Cookie: cadata2=b\r\n"
-                    "X-MS-ASProtocolVersions: 14.1,16.1\r\nContent-Length: 0\r\n\r\n");
+            c.write(
+                "HTTP/1.1 449 Retry With\r\nSet-Cookie: cadata1=a\r\nSet-Cookie: cadata2=b\r\n"
+                "X-MS-ASProtocolVersions: 14.1,16.1\r\nContent-Length: 0\r\n\r\n");
     });
     start(one_farm, {{"B1", std::to_string(cas.port())}});
     test_client client(http());
-    client.send(make_request("POST", "/Microsoft-Server-ActiveSync?Cmd=Sync", "mail.contoso.com", "x"));
+    client.send(
+        make_request("POST", "/Microsoft-Server-ActiveSync?Cmd=Sync", "mail.contoso.com", "x"));
     auto raw = client.read_some();
     EXPECT_TRUE(raw.starts_with("HTTP/1.1 449 Retry With\r\n")) << raw;
     EXPECT_NE(raw.find("Set-Cookie: cadata1=a\r\nSet-Cookie: cadata2=b\r\n"), std::string::npos);
@@ -270,8 +279,9 @@ TEST_F(Forwarding, ServesPipelinedRequestsInOrder) {
     });
     start(one_farm, {{"B1", std::to_string(cas.port())}});
     test_client client(http());
-    client.send("GET /a HTTP/1.1\r\nHost: h\r\n\r\nGET /b HTTP/1.1\r\nHost: h\r\n\r\n"
-                "GET /c HTTP/1.1\r\nHost: h\r\n\r\n");
+    client.send(
+        "GET /a HTTP/1.1\r\nHost: h\r\n\r\nGET /b HTTP/1.1\r\nHost: h\r\n\r\n"
+        "GET /c HTTP/1.1\r\nHost: h\r\n\r\n");
     EXPECT_EQ(client.read().body(), "/a");
     EXPECT_EQ(client.read().body(), "/b");
     EXPECT_EQ(client.read().body(), "/c");

@@ -14,7 +14,8 @@ std::string routed_to(std::uint16_t port, const std::string& extra_rules = "") {
       "listeners": { "http": { "address": "127.0.0.1", "port": 0 } },
       "farms": { "cas": { "servers": [ { "address": "127.0.0.1", "port": )" +
            std::to_string(port) + R"( } ] } },
-      "rules": [ )" + extra_rules + R"(
+      "rules": [ )" +
+           extra_rules + R"(
         { "name": "all", "pattern": ".*", "action": { "type": "route", "farm": "cas" } } ]
     })";
 }
@@ -51,8 +52,8 @@ TEST_F(Lifecycle, GracefulStopLetsTheRequestInFlightFinish) {
     auto endpoint = http();
     auto response = std::async(std::launch::async, [endpoint] { return get(endpoint, "/owa/"); });
     ASSERT_TRUE(cas.wait_for_requests(1));
-    auto stopped = std::async(std::launch::async,
-                              [this] { proxy_->stop(std::chrono::seconds(5)); });
+    auto stopped =
+        std::async(std::launch::async, [this] { proxy_->stop(std::chrono::seconds(5)); });
     EXPECT_TRUE(refuses_connections(endpoint));
     EXPECT_EQ(stopped.wait_for(std::chrono::milliseconds(0)), std::future_status::timeout);
     cas.add("release");
@@ -103,11 +104,11 @@ TEST_F(Lifecycle, ReloadKeepsTheRuntimeStateOfServersThatStay) {
     fake_backend cas(answer("ok"));
     start(routed_to(cas.port()));
     for (int i = 0; i < 3; ++i) get(http(), "/owa/");
-    proxy_->reload(proxy::parse_config(
-        routed_to(cas.port(), R"({ "name": "deny-ecp", "pattern": "^ecp",
+    proxy_->reload(
+        proxy::parse_config(routed_to(cas.port(), R"({ "name": "deny-ecp", "pattern": "^ecp",
                                    "action": { "type": "custom_response", "status": 403,
                                                "substatus": 6, "reason": "Forbidden" } },)"),
-        "test.json"));
+                            "test.json"));
     get(http(), "/owa/");
     auto res = get(http(), "/ecp/");
     EXPECT_EQ(res.result_int(), 403);

@@ -35,8 +35,7 @@ void iis_ntlm(backend_connection& c) {
     }
 }
 
-std::string ntlm_config(const std::vector<std::uint16_t>& ports,
-                        const std::string& states = "") {
+std::string ntlm_config(const std::vector<std::uint16_t>& ports, const std::string& states = "") {
     std::string servers;
     for (std::size_t i = 0; i < ports.size(); ++i) {
         if (i) servers += ",";
@@ -46,7 +45,8 @@ std::string ntlm_config(const std::vector<std::uint16_t>& ports,
     }
     return R"({
       "listeners": { "http": { "address": "127.0.0.1", "port": 0 } },
-      "farms": { "ews": { "servers": [ )" + servers + R"( ] } },
+      "farms": { "ews": { "servers": [ )" +
+           servers + R"( ] } },
       "rules": [ { "name": "ews", "pattern": ".*", "action": { "type": "route", "farm": "ews" } } ]
     })";
 }

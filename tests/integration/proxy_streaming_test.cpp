@@ -5,6 +5,7 @@
 
 #include <fstream>
 #include <thread>
+
 #include <unistd.h>
 
 namespace gatehouse::test {
@@ -34,8 +35,9 @@ void rpc_proxy(backend_connection& c, std::size_t out_bytes) {
         }
     }
     while (c.body_remaining() > 0) c.read_body_some();
-    c.write("HTTP/1.1 200 Success\r\nContent-Type: application/rpc\r\nCache-Control: private\r\n"
-            "Content-Length: 1073741824\r\n\r\n");
+    c.write(
+        "HTTP/1.1 200 Success\r\nContent-Type: application/rpc\r\nCache-Control: private\r\n"
+        "Content-Length: 1073741824\r\n\r\n");
     std::string piece(64 * 1024, 'o');
     for (std::size_t sent = 0; sent < out_bytes; sent += piece.size()) {
         c.write(piece);
@@ -62,9 +64,10 @@ TEST_F(Streaming, RpcChannelPairStreamsBothWaysWithoutBuffering) {
 
     // IN channel: 1 GiB declared; every MiB must reach the back end before the next is sent.
     test_client in(http(), std::chrono::seconds(10));
-    in.send("RPC_IN_DATA /rpc/rpcproxy.dll?3f7b8a1c@contoso.com:6001 HTTP/1.1\r\n"
-            "Host: mail.contoso.com\r\nAccept: application/rpc\r\nUser-Agent: MSRPC\r\n"
-            "Content-Length: 1073741824\r\nConnection: Keep-Alive\r\n\r\n");
+    in.send(
+        "RPC_IN_DATA /rpc/rpcproxy.dll?3f7b8a1c@contoso.com:6001 HTTP/1.1\r\n"
+        "Host: mail.contoso.com\r\nAccept: application/rpc\r\nUser-Agent: MSRPC\r\n"
+        "Content-Length: 1073741824\r\nConnection: Keep-Alive\r\n\r\n");
     const std::string one_mib(mib, 'i');
     for (std::size_t sent = 0; sent < volume; sent += mib) {
         in.send(one_mib);
@@ -74,8 +77,10 @@ TEST_F(Streaming, RpcChannelPairStreamsBothWaysWithoutBuffering) {
 
     // OUT channel, while IN stays open: the head and every byte arrive as they are sent.
     test_client out(http(), std::chrono::seconds(10));
-    out.send("RPC_OUT_DATA /rpc/rpcproxy.dll?3f7b8a1c@contoso.com:6001 HTTP/1.1\r\n"
-             "Host: mail.contoso.com\r\nContent-Length: 76\r\n\r\n" + std::string(76, 'a'));
+    out.send(
+        "RPC_OUT_DATA /rpc/rpcproxy.dll?3f7b8a1c@contoso.com:6001 HTTP/1.1\r\n"
+        "Host: mail.contoso.com\r\nContent-Length: 76\r\n\r\n" +
+        std::string(76, 'a'));
     auto head = out.read_head();
     EXPECT_EQ(head.result_int(), 200);
     EXPECT_EQ(head.reason(), "Success");
@@ -142,8 +147,9 @@ TEST_F(Streaming, ResponseTimeoutDoesNotRunWhileTheRequestBodyIsStillFlowing) {
     json.replace(json.find("\"timeout_ms\": 900000"), 20, "\"timeout_ms\": 150");
     start(json, {{"B1", std::to_string(cas.port())}});
     test_client in(http(), std::chrono::seconds(5));
-    in.send("RPC_IN_DATA /rpc/rpcproxy.dll?x:6001 HTTP/1.1\r\nHost: h\r\n"
-            "Content-Length: 1073741824\r\n\r\n");
+    in.send(
+        "RPC_IN_DATA /rpc/rpcproxy.dll?x:6001 HTTP/1.1\r\nHost: h\r\n"
+        "Content-Length: 1073741824\r\n\r\n");
     for (int i = 1; i <= 3; ++i) {
         in.send(std::string(20, 'p'));  // an RTS ping
         ASSERT_TRUE(cas.wait_for_value("in_bytes", 20u * static_cast<unsigned>(i)));

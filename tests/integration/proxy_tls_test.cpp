@@ -1,9 +1,8 @@
 // TLS on both sides: HTTPS listeners choosing a certificate by SNI, HTTP→HTTPS redirects, and
 // SSL bridging to back ends with chain and host-name verification.
 
-#include "tests/integration/proxy_fixture.hpp"
-
 #include "net/tls.hpp"
+#include "tests/integration/proxy_fixture.hpp"
 
 #include <openssl/x509.h>
 
@@ -16,8 +15,8 @@ protected:
         authority_ = new net::certificate(net::make_authority("Gatehouse Test CA"));
         mail_ = new net::certificate(
             net::issue_certificate(*authority_, {"mail.contoso.com", "127.0.0.1"}));
-        autodiscover_ = new net::certificate(
-            net::issue_certificate(*authority_, {"autodiscover.contoso.com"}));
+        autodiscover_ =
+            new net::certificate(net::issue_certificate(*authority_, {"autodiscover.contoso.com"}));
         ex01_ = new net::certificate(net::issue_certificate(*authority_, {"ex01.contoso.local"}));
     }
     static void TearDownTestSuite() {
@@ -30,9 +29,8 @@ protected:
     // A client context that trusts the test authority and records the common name of the
     // certificate the server presented.
     std::unique_ptr<asio::ssl::context> client_context() {
-        auto ctx = net::make_client_context(
-            net::client_tls_options{.verify = true, .trusted_pem = authority_->chain_pem,
-                                    .system_trust = false});
+        auto ctx = net::make_client_context(net::client_tls_options{
+            .verify = true, .trusted_pem = authority_->chain_pem, .system_trust = false});
         ctx->set_verify_callback([this](bool preverified, asio::ssl::verify_context& v) {
             X509* cert = X509_STORE_CTX_get_current_cert(v.native_handle());
             if (X509_STORE_CTX_get_error_depth(v.native_handle()) == 0 && cert) {
@@ -49,12 +47,14 @@ protected:
     // An http and an https listener in front of farm "cas" (protocol `protocol`).
     proxy::config config(std::uint16_t backend_port, const std::string& protocol = "http",
                          const std::string& tls = "") {
-        auto c = proxy::parse_config(R"({
+        auto c =
+            proxy::parse_config(R"({
           "listeners": { "http": { "address": "127.0.0.1", "port": 0 } },
-          "farms": { "cas": { "protocol": ")" + protocol + R"(",
+          "farms": { "cas": { "protocol": ")" +
+                                    protocol + R"(",
                               "servers": [ { "address": "127.0.0.1", "port": )" +
-                                         std::to_string(backend_port) +
-                                         R"(, "host_name": "ex01.contoso.local" } ] )" + tls + R"( } },
+                                    std::to_string(backend_port) +
+                                    R"(, "host_name": "ex01.contoso.local" } ] )" + tls + R"( } },
           "rules": [
             { "name": "to-https", "pattern": "^(.*)$",
               "conditions": [ { "input": "{HTTPS}", "pattern": "^off$" } ],
@@ -62,7 +62,7 @@ protected:
               "stop_processing": true },
             { "name": "owa", "pattern": "^owa", "action": { "type": "route", "farm": "cas" } } ]
         })",
-                                     "test.json");
+                                "test.json");
         c.listeners.push_back(proxy::listener_config{
             .name = "https",
             .address = "127.0.0.1",

@@ -2,6 +2,11 @@
 
 #include "net/tls.hpp"
 
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -11,18 +16,15 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <algorithm>
-#include <cerrno>
-#include <csignal>
-#include <cstring>
-
 namespace gatehouse::test {
 
 namespace {
 
 using clock = std::chrono::steady_clock;
 
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? char(c + 32) : c; }
+char lower(char c) {
+    return (c >= 'A' && c <= 'Z') ? char(c + 32) : c;
+}
 
 bool iequals(std::string_view a, std::string_view b) {
     if (a.size() != b.size()) return false;
@@ -44,19 +46,32 @@ int remaining_ms(clock::time_point deadline) {
 
 const char* standard_reason(unsigned status) {
     switch (status) {
-        case 100: return "Continue";
-        case 200: return "OK";
-        case 204: return "No Content";
-        case 301: return "Moved Permanently";
-        case 302: return "Found";
-        case 304: return "Not Modified";
-        case 401: return "Unauthorized";
-        case 403: return "Forbidden";
-        case 404: return "Not Found";
-        case 413: return "Request Entity Too Large";
-        case 500: return "Internal Server Error";
-        case 503: return "Service Unavailable";
-        default: return "Status";
+        case 100:
+            return "Continue";
+        case 200:
+            return "OK";
+        case 204:
+            return "No Content";
+        case 301:
+            return "Moved Permanently";
+        case 302:
+            return "Found";
+        case 304:
+            return "Not Modified";
+        case 401:
+            return "Unauthorized";
+        case 403:
+            return "Forbidden";
+        case 404:
+            return "Not Found";
+        case 413:
+            return "Request Entity Too Large";
+        case 500:
+            return "Internal Server Error";
+        case 503:
+            return "Service Unavailable";
+        default:
+            return "Status";
     }
 }
 
@@ -137,7 +152,9 @@ void backend_connection::send_all(std::string_view bytes) {
     }
 }
 
-void backend_connection::write(std::string_view bytes) { send_all(bytes); }
+void backend_connection::write(std::string_view bytes) {
+    send_all(bytes);
+}
 
 std::optional<received_request> backend_connection::read_head(milliseconds timeout) {
     auto deadline = clock::now() + timeout;
@@ -189,8 +206,8 @@ std::optional<received_request> backend_connection::read_head(milliseconds timeo
 std::string backend_connection::read_body_some(std::size_t max, milliseconds timeout) {
     if (body_remaining_ == 0) return {};
     if (buffer_.empty() && !fill(timeout)) throw backend_error("closed in a body");
-    auto n = static_cast<std::size_t>(
-        std::min<std::uint64_t>({body_remaining_, buffer_.size(), static_cast<std::uint64_t>(max)}));
+    auto n = static_cast<std::size_t>(std::min<std::uint64_t>(
+        {body_remaining_, buffer_.size(), static_cast<std::uint64_t>(max)}));
     std::string out = buffer_.substr(0, n);
     buffer_.erase(0, n);
     body_remaining_ -= n;
@@ -300,8 +317,7 @@ bool backend_connection::wait_closed(milliseconds timeout) {
 
 fake_backend::fake_backend(script s) : fake_backend(std::move(s), net::certificate{}) {}
 
-fake_backend::fake_backend(script s, const net::certificate& certificate)
-    : script_(std::move(s)) {
+fake_backend::fake_backend(script s, const net::certificate& certificate) : script_(std::move(s)) {
     std::signal(SIGPIPE, SIG_IGN);  // TLS writes to a closed peer must fail, not kill the test
     if (!certificate.chain_pem.empty()) {
         std::shared_ptr<asio::ssl::context> ctx = net::make_server_context(certificate);
@@ -441,12 +457,11 @@ std::uint64_t fake_backend::value(const std::string& name) const {
 }
 
 ::testing::AssertionResult fake_backend::wait(const std::function<bool()>& done,
-                                              milliseconds timeout,
-                                              const std::string& what) const {
+                                              milliseconds timeout, const std::string& what) const {
     std::unique_lock lock(mutex_);
     if (changed_.wait_for(lock, timeout, done)) return ::testing::AssertionSuccess();
-    return ::testing::AssertionFailure() << "timed out after " << timeout.count()
-                                         << " ms waiting for " << what;
+    return ::testing::AssertionFailure()
+           << "timed out after " << timeout.count() << " ms waiting for " << what;
 }
 
 ::testing::AssertionResult fake_backend::wait_for_requests(std::size_t n,
@@ -457,8 +472,7 @@ std::uint64_t fake_backend::value(const std::string& name) const {
 
 ::testing::AssertionResult fake_backend::wait_for_connections(std::size_t n,
                                                               milliseconds timeout) const {
-    return wait([&] { return connections_ >= n; }, timeout,
-                std::to_string(n) + " connection(s)");
+    return wait([&] { return connections_ >= n; }, timeout, std::to_string(n) + " connection(s)");
 }
 
 ::testing::AssertionResult fake_backend::wait_for_value(const std::string& name,

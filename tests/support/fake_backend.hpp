@@ -16,8 +16,6 @@
 #include "net/awaitable.hpp"
 #include "net/certificate.hpp"
 
-#include <gtest/gtest.h>
-
 #include <atomic>
 #include <condition_variable>
 #include <functional>
@@ -32,6 +30,8 @@
 #include <utility>
 #include <vector>
 
+#include <gtest/gtest.h>
+
 namespace gatehouse::test {
 
 using std::chrono::milliseconds;
@@ -43,9 +43,9 @@ struct received_request {
     std::string version{};
     std::vector<std::pair<std::string, std::string>> fields{};
     std::string body{};
-    std::string raw_head{};       // the head exactly as it arrived
-    std::size_t connection = 0;   // which connection of the back end (0, 1, ...)
-    std::size_t sequence = 0;     // its position on that connection (0: first)
+    std::string raw_head{};      // the head exactly as it arrived
+    std::size_t connection = 0;  // which connection of the back end (0, 1, ...)
+    std::size_t sequence = 0;    // its position on that connection (0: first)
 
     // The first value of `name` (case-insensitive), empty when absent.
     std::string header(std::string_view name) const;
@@ -140,7 +140,8 @@ public:
     [[nodiscard]] ::testing::AssertionResult wait_for_connections(
         std::size_t n, milliseconds timeout = backend_timeout) const;
     [[nodiscard]] ::testing::AssertionResult wait_for_value(
-        const std::string& name, std::uint64_t at_least, milliseconds timeout = backend_timeout) const;
+        const std::string& name, std::uint64_t at_least,
+        milliseconds timeout = backend_timeout) const;
 
 private:
     friend class backend_connection;

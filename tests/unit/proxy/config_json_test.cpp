@@ -1,12 +1,11 @@
 #include "proxy/config.hpp"
-
 #include "proxy/rules.hpp"
-
-#include <gtest/gtest.h>
 
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+
+#include <gtest/gtest.h>
 
 namespace gatehouse::proxy {
 namespace {
@@ -16,8 +15,10 @@ std::string with(const std::string& farms, const std::string& rules = "[]",
                  const std::string& extra = "") {
     return R"({
       "listeners": { "http": { "address": "127.0.0.1", "port": 8080 } },
-      "farms": )" + farms + R"(,
-      "rules": )" + rules + extra + "}";
+      "farms": )" +
+           farms + R"(,
+      "rules": )" +
+           rules + extra + "}";
 }
 
 const std::string one_farm =
@@ -113,39 +114,39 @@ INSTANTIATE_TEST_SUITE_P(
         bad_config{"UnknownNestedKey",
                    with(R"({ "owa": { "servers": [ { "address": "a" } ], "helth": {} } })"),
                    "farms.owa.helth"},
-        bad_config{"ZeroHealthInterval",
-                   with(R"({ "owa": { "servers": [ { "address": "a" } ],
+        bad_config{"ZeroHealthInterval", with(R"({ "owa": { "servers": [ { "address": "a" } ],
                                       "health": { "interval_ms": 0 } } })"),
                    "farms.owa.health.interval_ms"},
         bad_config{"NegativeTimeout", with(one_farm, "[]", R"(, "proxy": { "timeout_ms": -5 })"),
                    "proxy.timeout_ms"},
-        bad_config{"RuleToMissingFarm",
-                   with(one_farm, R"([ { "name": "r1", "pattern": ".*",
+        bad_config{"RuleToMissingFarm", with(one_farm, R"([ { "name": "r1", "pattern": ".*",
                                         "action": { "type": "route", "farm": "ews" } } ])"),
                    "rules.r1.action.farm"},
-        bad_config{"DuplicateRuleName",
-                   with(one_farm, R"([ { "name": "r1", "pattern": "a", "action": { "type": "none" } },
-                                      { "name": "r1", "pattern": "b", "action": { "type": "none" } } ])"),
-                   "rules.r1"},
-        bad_config{"DuplicateJsonKey",
-                   with(R"({ "owa": { "servers": [ { "address": "a", "port": 1, "port": 2 } ] } })"),
-                   "farms.owa.servers[0].port"},
-        bad_config{"BadRegex",
-                   with(one_farm, R"([ { "name": "r1", "pattern": "^(owa",
+        bad_config{
+            "DuplicateRuleName",
+            with(one_farm, R"([ { "name": "r1", "pattern": "a", "action": { "type": "none" } },
+                                      { "name": "r1", "pattern": "b",
+                                        "action": { "type": "none" } } ])"),
+            "rules.r1"},
+        bad_config{
+            "DuplicateJsonKey",
+            with(R"({ "owa": { "servers": [ { "address": "a", "port": 1, "port": 2 } ] } })"),
+            "farms.owa.servers[0].port"},
+        bad_config{"BadRegex", with(one_farm, R"([ { "name": "r1", "pattern": "^(owa",
                                         "action": { "type": "route", "farm": "owa" } } ])"),
                    "rules.r1.pattern"},
         bad_config{"BackReferenceBeyondGroups",
                    with(one_farm, R"([ { "name": "r1", "pattern": "^(owa)/",
                                         "action": { "type": "redirect", "url": "/{R:2}" } } ])"),
                    "rules.r1.action.url"},
-        bad_config{"UnknownServerVariable",
-                   with(one_farm, R"([ { "name": "r1", "pattern": ".*",
-                                        "conditions": [ { "input": "{HTTP-HOST}", "pattern": "x" } ],
+        bad_config{"UnknownServerVariable", with(one_farm, R"([ { "name": "r1", "pattern": ".*",
+                                        "conditions": [ { "input": "{HTTP-HOST}",
+                                          "pattern": "x" } ],
                                         "action": { "type": "none" } } ])"),
                    "rules.r1.conditions[0].input"},
-        bad_config{"BadRedirectType",
-                   with(one_farm, R"([ { "name": "r1", "pattern": ".*",
-                                        "action": { "type": "redirect", "url": "/", "redirect_type": 308 } } ])"),
+        bad_config{"BadRedirectType", with(one_farm, R"([ { "name": "r1", "pattern": ".*",
+                                        "action": { "type": "redirect", "url": "/",
+                                          "redirect_type": 308 } } ])"),
                    "rules.r1.action.redirect_type"},
         bad_config{"MissingListeners", R"({ "farms": {} })", "listeners"},
         bad_config{"BadListenerAddress",
@@ -156,16 +157,14 @@ INSTANTIATE_TEST_SUITE_P(
         bad_config{"PortOutOfRange",
                    with(R"({ "owa": { "servers": [ { "address": "a", "port": 70000 } ] } })"),
                    "farms.owa.servers[0].port"},
-        bad_config{"UnknownAlgorithm",
-                   with(R"({ "owa": { "servers": [ { "address": "a" } ],
+        bad_config{"UnknownAlgorithm", with(R"({ "owa": { "servers": [ { "address": "a" } ],
                                       "load_balancing": { "algorithm": "least_connections" } } })"),
                    "farms.owa.load_balancing.algorithm"},
         bad_config{"HashOptionsWithoutHashAlgorithm",
                    with(R"({ "owa": { "servers": [ { "address": "a" } ],
                                       "load_balancing": { "query_string_names": ["x"] } } })"),
                    "farms.owa.load_balancing.query_string_names"},
-        bad_config{"BadAcceptableStatuses",
-                   with(R"({ "owa": { "servers": [ { "address": "a" } ],
+        bad_config{"BadAcceptableStatuses", with(R"({ "owa": { "servers": [ { "address": "a" } ],
                                       "health": { "acceptable_statuses": "200-1000" } } })"),
                    "farms.owa.health.acceptable_statuses"},
         bad_config{"DuplicateServer",
@@ -175,16 +174,18 @@ INSTANTIATE_TEST_SUITE_P(
         bad_config{"ZeroWeight",
                    with(R"({ "owa": { "servers": [ { "address": "a", "weight": 0 } ] } })"),
                    "farms.owa.servers[0].weight"},
-        bad_config{"TlsOptionsOnPlainFarm",
-                   with(R"({ "owa": { "servers": [ { "address": "a" } ], "tls": { "verify": false } } })"),
-                   "farms.owa.tls"},
+        bad_config{
+            "TlsOptionsOnPlainFarm",
+            with(R"({ "owa": { "servers": [ { "address": "a" } ], "tls": { "verify": false } } })"),
+            "farms.owa.tls"},
         bad_config{"CertificateFileMissing",
                    R"({ "listeners": { "https": { "port": 443, "tls": { "certificates": [
-                        { "certificate_file": "/nonexistent/cert.pem", "key_file": "/nonexistent/k" } ] } } } })",
+                        { "certificate_file": "/nonexistent/cert.pem",
+                          "key_file": "/nonexistent/k" } ] } } } })",
                    "listeners.https.tls.certificates[0].certificate_file"},
-        bad_config{"RouteWithAbsoluteUrl",
-                   with(one_farm, R"([ { "name": "r1", "pattern": "^(.*)$",
-                                        "action": { "type": "route", "farm": "owa", "url": "https://owa/{R:1}" } } ])"),
+        bad_config{"RouteWithAbsoluteUrl", with(one_farm, R"([ { "name": "r1", "pattern": "^(.*)$",
+                                        "action": { "type": "route", "farm": "owa",
+                                          "url": "https://owa/{R:1}" } } ])"),
                    "rules.r1.action.url"},
         bad_config{"WrongType", with(one_farm, "[]", R"(, "stop_timeout_ms": "60s")"),
                    "stop_timeout_ms"},
@@ -200,8 +201,8 @@ TEST(ConfigJson, SyntaxErrorsGiveTheLine) {
 }
 
 TEST(ConfigJson, LoadsCertificatesRelativeToTheConfigFile) {
-    auto dir = std::filesystem::temp_directory_path() / ("gatehouse-config-" +
-                                                         std::to_string(::getpid()));
+    auto dir =
+        std::filesystem::temp_directory_path() / ("gatehouse-config-" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir);
     std::ofstream(dir / "mail.pem") << "CERT";
     std::ofstream(dir / "mail.key") << "KEY";
@@ -222,9 +223,10 @@ TEST(ConfigJson, MissingFileIsAConfigError) {
 TEST(ConfigValidate, ChecksConfigurationsBuiltInCode) {
     config c;
     c.listeners.push_back(listener_config{.name = "http", .address = "127.0.0.1", .port = 0});
-    c.rules.push_back(rule_config{.name = "r", .pattern = ".*",
-                                  .action = action_config{.type = action_type::route,
-                                                          .farm = "missing"}});
+    c.rules.push_back(
+        rule_config{.name = "r",
+                    .pattern = ".*",
+                    .action = action_config{.type = action_type::route, .farm = "missing"}});
     try {
         validate(c, "embedded");
         FAIL() << "validate accepted a rule routing to a missing farm";

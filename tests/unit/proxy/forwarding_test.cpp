@@ -4,10 +4,10 @@
 #include "proxy/error_triple.hpp"
 #include "proxy/request_id.hpp"
 
-#include <gtest/gtest.h>
-
 #include <regex>
 #include <set>
+
+#include <gtest/gtest.h>
 
 namespace gatehouse::proxy {
 namespace {
@@ -84,8 +84,9 @@ TEST(UpstreamRequest, RegeneratesFramingAndHost) {
     r.keep_alive = false;
     std::string out;
     write_upstream_request(client, r, out);
-    EXPECT_TRUE(out.starts_with("RPC_IN_DATA /rpc/rpcproxy.dll?ex01:6001 HTTP/1.1\r\n"
-                                "Host: ex01.contoso.local:443\r\n"))
+    EXPECT_TRUE(
+        out.starts_with("RPC_IN_DATA /rpc/rpcproxy.dll?ex01:6001 HTTP/1.1\r\n"
+                        "Host: ex01.contoso.local:443\r\n"))
         << out;
     EXPECT_EQ(out.find("MAIL.contoso.com"), std::string::npos);
     EXPECT_EQ(out.find("Transfer-Encoding"), std::string::npos);

@@ -3,15 +3,17 @@
 #include "net/http_message.hpp"
 #include "proxy/rules.hpp"
 
-#include <gtest/gtest.h>
-
 #include <map>
 #include <set>
+
+#include <gtest/gtest.h>
 
 namespace gatehouse::proxy {
 namespace {
 
-load_balancing_config algorithm(lb_algorithm a) { return load_balancing_config{.algorithm = a}; }
+load_balancing_config algorithm(lb_algorithm a) {
+    return load_balancing_config{.algorithm = a};
+}
 
 std::vector<server_load> servers(std::initializer_list<std::uint32_t> weights) {
     std::vector<server_load> out;
@@ -129,8 +131,8 @@ TEST(RequestHash, SpreadsKeysByWeight) {
 }
 
 TEST(RequestHash, ConsistentHashingMovesOnlyTheRemovedServersKeys) {
-    load_balancer lb(load_balancing_config{.algorithm = lb_algorithm::request_hash,
-                                           .consistent_hash = true});
+    load_balancer lb(
+        load_balancing_config{.algorithm = lb_algorithm::request_hash, .consistent_hash = true});
     auto s = servers({1, 1, 1, 1});
     std::vector<int> before;
     for (int i = 0; i < 2000; ++i) before.push_back(lb.pick(s, stable_hash(std::to_string(i))));

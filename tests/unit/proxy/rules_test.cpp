@@ -9,10 +9,11 @@ namespace {
 
 rule_config route(std::string name, std::string pattern, std::string farm,
                   pattern_syntax syntax = pattern_syntax::ecmascript) {
-    return rule_config{.name = std::move(name),
-                       .syntax = syntax,
-                       .pattern = std::move(pattern),
-                       .action = action_config{.type = action_type::route, .farm = std::move(farm)}};
+    return rule_config{
+        .name = std::move(name),
+        .syntax = syntax,
+        .pattern = std::move(pattern),
+        .action = action_config{.type = action_type::route, .farm = std::move(farm)}};
 }
 
 // A configuration with farms "owa", "eas", "rpc" and the given rules.
@@ -206,8 +207,10 @@ TEST_F(RulesTest, StopProcessingEndsEvaluation) {
 }
 
 TEST_F(RulesTest, NoneActionWithStopProcessingEndsWithoutRoute) {
-    auto stop = rule_config{.name = "stop", .pattern = "^ecp",
-                            .action = {.type = action_type::none}, .stop_processing = true};
+    auto stop = rule_config{.name = "stop",
+                            .pattern = "^ecp",
+                            .action = {.type = action_type::none},
+                            .stop_processing = true};
     rule_set rules(with_rules({stop, route("all", ".*", "owa")}), "t");
     EXPECT_EQ(evaluate(rules, "/ecp/").outcome, rule_outcome::not_published);
     EXPECT_EQ(farm_of(rules, "/owa/"), "owa");
@@ -215,14 +218,14 @@ TEST_F(RulesTest, NoneActionWithStopProcessingEndsWithoutRoute) {
 
 TEST_F(RulesTest, CustomResponseAndAbortAreTerminal) {
     // The EOMTv2 mitigation shape: the request URI (query included) names both.
-    auto deny = rule_config{.name = "deny",
-                            .pattern = ".*",
-                            .conditions = {{.input = "{REQUEST_URI}",
-                                            .pattern = "(?=.*autodiscover)(?=.*powershell)"}},
-                            .action = {.type = action_type::custom_response,
-                                       .status = 403,
-                                       .substatus = 0,
-                                       .reason = "Forbidden"}};
+    auto deny = rule_config{
+        .name = "deny",
+        .pattern = ".*",
+        .conditions = {{.input = "{REQUEST_URI}", .pattern = "(?=.*autodiscover)(?=.*powershell)"}},
+        .action = {.type = action_type::custom_response,
+                   .status = 403,
+                   .substatus = 0,
+                   .reason = "Forbidden"}};
     rule_set rules(with_rules({deny, route("all", ".*", "owa")}), "t");
     auto result = evaluate(rules, "/autodiscover/autodiscover.json?@x/PowerShell");
     EXPECT_EQ(result.outcome, rule_outcome::custom_response);
