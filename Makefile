@@ -13,7 +13,7 @@ SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PACKAGES := cmake ninja-build g++ pkg-config libboost1.81-dev libssl-dev openssl \
             nlohmann-json3-dev libcli11-dev libpugixml-dev libgtest-dev libgmock-dev \
             libbenchmark-dev curl ccache
-BENCH_PACKAGES := haproxy nginx wrk
+BENCH_PACKAGES := haproxy nginx wrk python3
 
 CCACHE := $(shell command -v ccache 2>/dev/null)
 CMAKE_FLAGS := -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DCMAKE_EXPORT_COMPILE_COMMANDS=ON \

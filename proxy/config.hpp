@@ -1,0 +1,254 @@
+#pragma once
+// The proxy's configuration as plain data. Every member has its default here; config_json.cpp
+// fills these structs from a JSON file (unknown keys are errors) and validate() checks what one
+// field cannot check alone. Durations are milliseconds and sizes are bytes everywhere. The names
+// follow IIS ARR and URL Rewrite (docs/proxy-config.md maps each one to its ARR setting).
+
+#include "net/certificate.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace gatehouse::proxy {
+
+using milliseconds = std::chrono::milliseconds;
+
+// A configuration that cannot be used. what() reads "<source>: <json path>: <problem>", e.g.
+// "gatehouse.json: farms.owa.health.interval_ms: must be > 0".
+class config_error : public std::runtime_error {
+public:
+    config_error(const std::string& source, const std::string& path, const std::string& problem);
+    const std::string& path() const noexcept { return path_; }
+    const std::string& problem() const noexcept { return problem_; }
+
+private:
+    std::string path_;
+    std::string problem_;
+};
+
+// ---- listeners -------------------------------------------------------------------------------
+
+// One certificate of an HTTPS listener and the host names (SNI) it serves. The first
+// certificate of a listener is the default one (no SNI, or an unknown name).
+struct certificate_config {
+    std::vector<std::string> names{};
+    std::string certificate_file{};  // PEM chain, leaf first
+    std::string key_file{};          // PEM private key
+    net::certificate pem{};          // the loaded contents (filled by load_config, or directly)
+};
+
+// Limits and timeouts on the client side (reliability defaults: request line 8 KiB → 414,
+// field 16 KiB / 100 fields / head 32 KiB → 431).
+struct listener_limits {
+    std::uint32_t request_line_bytes = 8 * 1024;
+    std::uint32_t field_bytes = 16 * 1024;
+    std::uint32_t head_bytes = 32 * 1024;
+    std::uint32_t fields = 100;
+    milliseconds header_timeout{10'000};      // TLS handshake + whole request head → 408
+    milliseconds keep_alive_timeout{60'000};  // idle between requests → silent close
+    milliseconds send_timeout{60'000};        // a client that does not read → close
+    std::uint32_t max_connections = 10'000;   // per listener and thread; accept pauses beyond
+};
+
+struct listener_config {
+    std::string name{};
+    std::string address{"0.0.0.0"};
+    std::uint16_t port = 0;  // 0: any free port (tests)
+    bool tls = false;
+    std::vector<certificate_config> certificates{};
+    listener_limits limits{};
+};
+
+// ---- proxy settings (system.webServer/proxy) -------------------------------------------------
+
+struct proxy_settings {
+    milliseconds timeout{30'000};  // ARR `timeout`: to the response head, between body reads
+    milliseconds connect_timeout{5'000};
+    bool keep_alive = true;                       // reuse back-end connections
+    milliseconds upstream_idle_timeout{60'000};   // below IIS's 120 s
+    std::uint32_t max_idle_per_server = 64;       // pooled connections per server and thread
+    std::uint64_t response_buffer_threshold = 0;  // ARR minResponseBuffer, in bytes
+    bool preserve_host_header = true;
+    std::string x_forwarded_for_header{"X-Forwarded-For"};  // empty: not sent
+    bool include_port_in_x_forwarded_for = true;
+    bool x_forwarded_proto = true;
+    std::string log_guid_header{"X-ARR-LOG-ID"};  // empty: not sent
+    bool reverse_rewrite_host_in_response_headers = false;
+    bool synthesize_100_continue = false;
+};
+
+// A farm's own values for any of the proxy settings; unset members inherit.
+struct proxy_overrides {
+    std::optional<milliseconds> timeout{};
+    std::optional<milliseconds> connect_timeout{};
+    std::optional<bool> keep_alive{};
+    std::optional<milliseconds> upstream_idle_timeout{};
+    std::optional<std::uint32_t> max_idle_per_server{};
+    std::optional<std::uint64_t> response_buffer_threshold{};
+    std::optional<bool> preserve_host_header{};
+    std::optional<std::string> x_forwarded_for_header{};
+    std::optional<bool> include_port_in_x_forwarded_for{};
+    std::optional<bool> x_forwarded_proto{};
+    std::optional<std::string> log_guid_header{};
+    std::optional<bool> reverse_rewrite_host_in_response_headers{};
+    std::optional<bool> synthesize_100_continue{};
+
+    // `base` with these overrides applied.
+    proxy_settings apply(proxy_settings base) const;
+};
+
+// IIS request filtering on the proxy site.
+struct request_filtering_config {
+    std::uint64_t max_allowed_content_length = 30'000'000;  // bytes; larger bodies → 404.13
+};
+
+// ---- farms -----------------------------------------------------------------------------------
+
+enum class availability { available, unavailable, drain };
+enum class upstream_protocol { http, https };
+enum class lb_algorithm {
+    weighted_round_robin,
+    weighted_total_traffic,
+    least_requests,
+    least_response_time,
+    request_hash,
+};
+
+struct server_config {
+    std::string address{};   // IP literal or host name
+    std::uint16_t port = 0;  // 0: 80 or 443 by the farm's protocol
+    std::uint32_t weight = 100;
+    availability state = availability::available;
+    std::string host_name{};  // TLS name to send and verify; default: address
+};
+
+struct load_balancing_config {
+    lb_algorithm algorithm = lb_algorithm::weighted_round_robin;
+    // request_hash only: a server variable (e.g. REMOTE_ADDR, HTTP_HOST), or QUERY_STRING with
+    // query_string_names; neither set: the URL.
+    std::string hash_server_variable{};
+    std::vector<std::string> query_string_names{};
+    bool consistent_hash = false;  // rendezvous hashing: a membership change moves few keys
+};
+
+struct status_range {
+    unsigned first = 200;
+    unsigned last = 399;
+};
+
+// ARR's URL health test. Validated here; probing is not part of the data path.
+struct health_config {
+    std::string url{};  // empty: no test
+    milliseconds interval{30'000};
+    milliseconds timeout{30'000};
+    std::vector<status_range> acceptable_statuses{status_range{}};
+    std::string match{};
+    std::uint32_t min_servers = 0;
+};
+
+// ARR client affinity. Validated here; applied with the health and affinity features.
+struct affinity_config {
+    bool enabled = false;
+    std::string cookie_name{"ARRAffinity"};
+};
+
+// TLS towards the farm's servers (SSL bridging).
+struct upstream_tls_config {
+    bool verify = true;  // chain and host name; false only for lab certificates
+    std::string trusted_ca_file{};
+    std::string trusted_ca_pem{};  // loaded contents of trusted_ca_file (or set directly)
+    bool system_trust = true;
+    bool session_resumption = true;
+};
+
+struct farm_config {
+    std::string name{};
+    upstream_protocol protocol = upstream_protocol::http;
+    std::vector<server_config> servers{};
+    load_balancing_config load_balancing{};
+    health_config health{};
+    affinity_config affinity{};
+    proxy_overrides proxy{};
+    upstream_tls_config tls{};
+};
+
+// ---- rules (URL Rewrite inbound rules) -------------------------------------------------------
+
+enum class pattern_syntax { ecmascript, wildcard, exact_match };
+enum class action_type { route, redirect, custom_response, abort, none };
+
+struct condition_config {
+    std::string input{};  // e.g. "{HTTP_HOST}"; may mix text, variables and back-references
+    std::string pattern{};
+    bool negate = false;
+    bool ignore_case = true;
+};
+
+struct action_config {
+    action_type type = action_type::none;
+    std::string farm{};  // route
+    // route: the path to send ("" keeps the client's request-target byte-exact); redirect: the
+    // Location. Both may use {R:n}, {C:n} and {SERVER_VARIABLE}.
+    std::string url{};
+    bool append_query_string = true;
+    unsigned redirect_type = 301;  // 301, 302, 303, 307
+    unsigned status = 0;           // custom_response
+    unsigned substatus = 0;
+    std::string reason{};
+    std::string description{};
+};
+
+struct rule_config {
+    std::string name{};
+    bool enabled = true;
+    pattern_syntax syntax = pattern_syntax::ecmascript;
+    std::string pattern{};  // matched against the URL path without its leading '/'
+    bool negate = false;
+    bool ignore_case = true;
+    std::vector<condition_config> conditions{};
+    bool match_any = false;  // logicalGrouping MatchAny (default MatchAll)
+    bool track_all_captures = false;
+    action_config action{};
+    bool stop_processing = false;
+    // Per-rule overrides for the requests this rule routes (long polls, RPC channels).
+    std::optional<milliseconds> timeout{};
+    std::optional<std::uint64_t> max_allowed_content_length{};
+    std::optional<std::uint64_t> response_buffer_threshold{};
+};
+
+// ---- the whole -------------------------------------------------------------------------------
+
+struct access_log_config {
+    std::string path{};  // empty: off; "-": standard output
+};
+
+struct config {
+    std::vector<listener_config> listeners{};
+    proxy_settings proxy{};
+    request_filtering_config request_filtering{};
+    std::vector<farm_config> farms{};
+    std::vector<rule_config> rules{};
+    access_log_config access_log{};
+    milliseconds stop_timeout{60'000};  // graceful stop: in-flight requests get this long
+};
+
+// Parses JSON text (comments allowed). `source` names it in errors (usually the file name);
+// relative certificate paths are resolved against `base_directory` and files are loaded.
+// Throws config_error.
+config parse_config(const std::string& text, const std::string& source,
+                    const std::string& base_directory = ".");
+// Reads and parses a file. Throws config_error (a missing file included).
+config load_config(const std::string& path);
+
+// Checks what single fields cannot: names unique, rules routing to existing farms, listener
+// addresses, TLS listeners with certificates, ranges. Throws config_error naming `source`.
+void validate(const config& c, const std::string& source = "config");
+
+const char* to_string(availability a) noexcept;
+const char* to_string(lb_algorithm a) noexcept;
+
+}  // namespace gatehouse::proxy

@@ -1,0 +1,1140 @@
+#include "proxy/session.hpp"
+
+#include "net/http_io.hpp"
+#include "net/log.hpp"
+#include "proxy/error_triple.hpp"
+#include "proxy/forwarding.hpp"
+#include "proxy/worker.hpp"
+
+#include <array>
+#include <cstring>
+#include <optional>
+
+#include <boost/asio/ssl/error.hpp>
+
+namespace gatehouse::proxy {
+
+namespace {
+
+// Response heads from back ends may be larger than what we accept from clients (Exchange sends
+// many Set-Cookie lines), but never unbounded: beyond this the response is invalid (12152).
+constexpr net::parser_limits response_limits{64 * 1024, 64 * 1024, 64 * 1024, 1000, 8 * 1024, {}};
+
+// How long a finished response waits for the request-body pump to finish its last write
+// before the connection is given up (the client stopped sending a body nobody read).
+constexpr auto pump_grace = std::chrono::seconds(1);
+
+bool is_idempotent(std::string_view method) {
+    for (auto m : {"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
+        if (method == m) return true;
+    return false;
+}
+
+bool starts_with_ci(std::string_view s, std::string_view prefix) {
+    return s.size() >= prefix.size() && net::iequals(s.substr(0, prefix.size()), prefix);
+}
+
+// Connection-bound authentication: NTLM, or Negotiate (which may carry NTLM).
+bool connection_auth(std::string_view value) {
+    return starts_with_ci(value, "NTLM") || starts_with_ci(value, "Negotiate");
+}
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    return s;
+}
+
+// A malformed message (as opposed to a connection that failed or closed).
+bool is_parse_error(const error_code& ec) {
+    if (ec == http::error::end_of_stream || ec == http::error::partial_message) return false;
+    static const auto& beast_http = error_code(http::error::bad_method).category();
+    return ec.category() == net::http_category() || ec.category() == beast_http;
+}
+
+error_triple triple_for_parse_error(const error_code& ec) {
+    switch (net::status_for_parse_error(ec)) {
+        case 414:
+            return errors::uri_too_long;
+        case 431:
+            return errors::header_too_large;
+        default:
+            return errors::bad_request;
+    }
+}
+
+// Maps a failure while talking to an established back-end connection.
+error_triple upstream_failure(const error_code& ec) {
+    if (ec == asio::error::timed_out) return errors::timeout;
+    if (is_parse_error(ec) || ec == http::error::body_limit) return errors::invalid_response;
+    return errors::connection_error;
+}
+
+enum class pump_result {
+    none,             // no body, or still running
+    done,             // the whole body reached the back end
+    client_gone,      // the client closed or reset
+    client_timeout,   // the client stopped sending mid-body
+    client_bad,       // malformed chunked framing from the client
+    too_large,        // over max_allowed_content_length (chunked bodies)
+    upstream_failed,  // the back end stopped taking the body
+};
+
+struct log_state {
+    error_triple triple{};
+    std::uint64_t sc_bytes = 0;
+    std::uint64_t cs_bytes = 0;
+    std::string_view farm{};
+    std::string_view server{};
+};
+
+// Per-attempt accounting of one request against one server (ARR's monitoring counters).
+class server_accounting {
+public:
+    void begin(server_runtime* s, unsigned thread) {
+        server_ = s;
+        thread_ = thread;
+        server_->counters(thread).requests.add();
+        server_->in_flight.fetch_add(1, std::memory_order_relaxed);
+    }
+    void end(bool failed, std::uint64_t sent, std::uint64_t received, std::uint64_t time_taken_ms) {
+        if (!server_) return;
+        auto& c = server_->counters(thread_);
+        c.finished.add();
+        if (failed) c.failed.add();
+        c.bytes_sent.add(sent);
+        c.bytes_received.add(received);
+        c.time_taken_ms.add(time_taken_ms);
+        server_->in_flight.fetch_sub(1, std::memory_order_relaxed);
+        server_->traffic_bytes.fetch_add(sent + received, std::memory_order_relaxed);
+        server_ = nullptr;
+    }
+    bool active() const noexcept { return server_ != nullptr; }
+    ~server_accounting() { end(false, 0, 0, 0); }
+
+private:
+    server_runtime* server_ = nullptr;
+    unsigned thread_ = 0;
+};
+
+// The working memory of one request: heads, parsers, scratch strings. Connections borrow one
+// per request from a per-thread pool and give it back when they go idle, so an idle connection
+// holds none of it and a busy worker allocates none. (Worker threads are dedicated, so the
+// thread's pool is the worker's.)
+struct request_state {
+    net::http_head request{};
+    net::http_head response{};
+    std::optional<net::request_parser> request_parser{};
+    std::optional<net::response_parser> response_parser{};
+    std::string out{};  // heads and generated responses on their way out
+    std::string target_storage{};
+    std::string host_storage{};
+    rule_scratch scratch{};
+    std::string hash_scratch{};
+    std::vector<server_load> loads{};
+    std::vector<bool> tried{};
+};
+
+std::vector<std::unique_ptr<request_state>>& state_pool() {
+    thread_local std::vector<std::unique_ptr<request_state>> pool;
+    return pool;
+}
+
+std::unique_ptr<request_state> take_state() {
+    auto& pool = state_pool();
+    if (pool.empty()) return std::make_unique<request_state>();
+    auto st = std::move(pool.back());
+    pool.pop_back();
+    return st;
+}
+
+void give_state(std::unique_ptr<request_state> st) {
+    constexpr std::size_t keep = 1024;
+    if (!st) return;
+    st->request_parser.reset();
+    st->response_parser.reset();
+    auto& pool = state_pool();
+    if (pool.size() < keep) pool.push_back(std::move(st));
+}
+
+class session final : public connection_handle {
+public:
+    session(worker& w, tcp::socket socket, std::size_t listener);
+    ~session();
+    session(const session&) = delete;
+    session& operator=(const session&) = delete;
+
+    // Serves the connection until it closes (see run_session).
+    static awaitable<void> main(worker* w, tcp::socket socket, std::size_t listener);
+
+    void close_if_idle() noexcept override {
+        if (idle_ && client_) client_->close();
+    }
+    void abort() noexcept override;
+
+private:
+    const listener_limits& limits() const { return snap_->listeners()[listener_].config->limits; }
+
+    awaitable<bool> handshake();
+    // Around the wait for the first byte of the next request; false: the connection is done.
+    void begin_wait();
+    bool end_wait(const error_code& ec, std::size_t n);
+    awaitable<bool> serve_one();
+    awaitable<void> close();
+    // After an internal error: make sure no coroutine still refers to this session.
+    awaitable<void> wind_down();
+    awaitable<bool> handle_request();
+    awaitable<bool> forward(const rule_result& route);
+    awaitable<bool> relay_response(const farm_snapshot& farm, const server_slot& slot,
+                                   std::uint64_t threshold, bool pin_requested);
+    awaitable<void> pump_body();
+    void start_pump();
+    awaitable<bool> wait_pump(steady_clock::duration limit);
+    awaitable<void> stop_pump();
+
+    awaitable<std::tuple<error_triple, std::unique_ptr<upstream_connection>>> connect(
+        const farm_snapshot& farm, const server_slot& slot);
+
+    awaitable<error_code> write_client(std::span<const asio::const_buffer> buffers);
+    awaitable<error_code> write_client(std::string_view bytes);
+    // Sends a proxy-generated response; returns whether the connection may stay open.
+    awaitable<bool> respond(const error_triple& e, bool close, std::string_view reason = {},
+                            std::string_view description = {}, std::string_view extra_headers = {});
+    void finish_log();
+    steady_clock::duration client_write_timeout() const;
+    std::uint64_t request_head_bytes() const;
+
+    worker& w_;
+    std::size_t listener_;
+    bool https_;
+    std::shared_ptr<const snapshot> snap_;
+    std::optional<net::stream> client_;
+    beast::flat_buffer client_buffer_;
+    std::unique_ptr<request_state> st_;  // lent while a request is handled
+    std::string_view target_;
+    std::string_view host_;
+    std::array<char, 256> first_bytes_{};  // an idle connection's read (see wait_for_request)
+
+    std::string client_ip_;
+    std::uint16_t client_port_ = 0;
+    std::string forwarded_for_;
+    std::string local_ip_;
+    std::uint16_t local_port_ = 0;
+
+    bool idle_ = false;
+    bool aborted_ = false;
+    bool client_keep_alive_ = true;
+    unsigned served_ = 0;
+
+    // NTLM/Negotiate: back-end connections bound to this client connection, one per farm.
+    struct pinned_connection {
+        const farm_runtime* farm = nullptr;
+        std::unique_ptr<upstream_connection> connection{};
+    };
+    std::vector<pinned_connection> pinned_;
+
+    // The request in progress.
+    std::unique_ptr<upstream_connection> upstream_;
+    std::array<char, 36> request_id_{};
+    steady_clock::time_point started_{};
+    log_state log_{};
+    milliseconds timeout_{30'000};
+    std::uint64_t body_limit_ = 0;
+    std::uint64_t body_sent_ = 0;
+    std::uint64_t head_sent_ = 0;
+    bool has_body_ = false;
+    bool awaiting_head_ = false;
+    bool pump_running_ = false;
+    pump_result pump_ = pump_result::none;
+    asio::steady_timer pump_timer_;
+};
+
+session::session(worker& w, tcp::socket socket, std::size_t listener)
+    : w_(w), listener_(listener), snap_(w.current()), pump_timer_(w.context()) {
+    const auto& ls = snap_->listeners()[listener_];
+    https_ = ls.config->tls;
+    error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
+    if (https_)
+        client_.emplace(std::move(socket), ls.tls->context());
+    else
+        client_.emplace(std::move(socket));
+    const auto& remote = client_->remote_endpoint();
+    client_ip_ = remote.address().to_string();
+    client_port_ = remote.port();
+    local_ip_ = client_->local_endpoint().address().to_string();
+    local_port_ = client_->local_endpoint().port();
+}
+
+session::~session() = default;
+
+void session::abort() noexcept {
+    aborted_ = true;
+    if (client_) client_->close();
+    if (upstream_) upstream_->stream.close();
+    for (auto& p : pinned_)
+        if (p.connection) p.connection->stream.close();
+}
+
+steady_clock::duration session::client_write_timeout() const {
+    // While the body pump reads from the same stream, both share its deadline: take the longer.
+    auto send = limits().send_timeout;
+    return pump_running_ ? std::max<steady_clock::duration>(send, timeout_) : send;
+}
+
+awaitable<error_code> session::write_client(std::span<const asio::const_buffer> buffers) {
+    client_->expires_after(client_write_timeout());
+    auto [ec, n] = co_await client_->write(buffers);
+    log_.sc_bytes += n;
+    co_return ec;
+}
+
+awaitable<error_code> session::write_client(std::string_view bytes) {
+    asio::const_buffer b(bytes.data(), bytes.size());
+    co_return co_await write_client(std::span<const asio::const_buffer>(&b, 1));
+}
+
+std::uint64_t session::request_head_bytes() const {
+    // The received head re-counted: request line, fields with ": " and CRLF, empty line.
+    return st_->request.method.size() + st_->request.target.size() + 12 +
+           st_->request.fields.bytes() + 4 * st_->request.fields.size() + 2;
+}
+
+// GCC 12 inlines Asio's frame allocator and deallocator into this ramp and then mistakes the
+// pair for mismatched (asio::detail::thread_info_base recycles frames with aligned_new/delete).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+// The connection's whole life in one coroutine frame that also holds the session: while a
+// connection waits for its next request, this frame and the pending read are all it costs.
+awaitable<void> session::main(worker* w, tcp::socket socket, std::size_t listener) {
+    std::optional<session> s;
+    try {
+        s.emplace(*w, std::move(socket), listener);
+    } catch (const std::exception& e) {
+        GATEHOUSE_LOG(error, "proxy") << "cannot serve a connection: " << e.what();
+        co_return;
+    }
+    struct registration {
+        worker& w;
+        session& s;
+        std::size_t listener;
+        registration(worker& w_, session& s_, std::size_t l) : w(w_), s(s_), listener(l) {
+            w.attach(s, listener);
+            w.counters().connections_opened.add();
+        }
+        ~registration() {
+            w.counters().connections_closed.add();
+            w.detach(s, listener);
+        }
+    } registered(*w, *s, listener);
+
+    std::exception_ptr failure;
+    try {
+        bool open = !s->https_ || co_await s->handshake();
+        while (open && !s->aborted_) {
+            if (s->client_buffer_.size() == 0) {
+                give_state(std::move(s->st_));
+                s->begin_wait();
+                error_code ec;
+                std::size_t n = 0;
+                if (s->https_) {
+                    std::tie(ec, n) = co_await s->client_->read_some(
+                        s->client_buffer_.prepare(net::read_chunk_bytes));
+                } else {
+                    // A small read straight on the socket: an idle plain connection holds no
+                    // read buffer and no extra coroutine frame, and the read stays an ordinary
+                    // speculative one (no extra epoll_ctl per request).
+                    std::tie(ec, n) = co_await s->client_->socket().async_read_some(
+                        asio::buffer(s->first_bytes_), use_nothrow);
+                }
+                if (!s->end_wait(ec, n)) break;
+            }
+            if (!s->st_) s->st_ = take_state();
+            bool keep = co_await s->serve_one();
+            ++s->served_;
+            if (!keep || w->stopping()) break;
+        }
+        co_await s->close();
+    } catch (...) {
+        failure = std::current_exception();
+    }
+    if (failure) {
+        try {
+            std::rethrow_exception(failure);
+        } catch (const std::exception& e) {
+            GATEHOUSE_LOG(error, "proxy") << "connection ended by an internal error: " << e.what();
+        } catch (...) {
+            GATEHOUSE_LOG(error, "proxy") << "connection ended by an internal error";
+        }
+        co_await s->wind_down();
+    }
+}
+#pragma GCC diagnostic pop
+
+awaitable<bool> session::handshake() {
+    client_->expires_after(limits().header_timeout);
+    idle_ = true;  // a stop may close a connection that is still shaking hands
+    auto ec = co_await client_->handshake(asio::ssl::stream_base::server);
+    idle_ = false;
+    if (ec) {
+        GATEHOUSE_LOG(debug, "proxy")
+            << "TLS handshake with " << client_ip_ << " failed: " << ec.message();
+        co_return false;
+    }
+    co_return true;
+}
+
+void session::begin_wait() {
+    snap_ = w_.current();
+    const auto& lim = limits();
+    // The keep-alive timeout runs until the first byte of the next request (the header timeout
+    // for a new plain connection).
+    idle_ = true;
+    client_->expires_after(served_ == 0 && !https_ ? lim.header_timeout : lim.keep_alive_timeout);
+    if (!https_) w_.give_read_buffer(std::move(client_buffer_));
+}
+
+bool session::end_wait(const error_code& ec, std::size_t n) {
+    idle_ = false;
+    if (ec || aborted_) return false;
+    if (https_) {
+        client_buffer_.commit(n);
+    } else {
+        // The first bytes move into a buffer lent by the worker.
+        client_buffer_ = w_.take_read_buffer();
+        auto room = client_buffer_.prepare(net::read_chunk_bytes);
+        std::memcpy(room.data(), first_bytes_.data(), n);
+        client_buffer_.commit(n);
+    }
+    return true;
+}
+
+awaitable<void> session::close() {
+    give_state(std::move(st_));
+    if (pump_running_) co_await stop_pump();
+    upstream_.reset();
+    pinned_.clear();
+    if (!aborted_ && client_->is_open()) co_await client_->shutdown();
+    if (client_buffer_.size() == 0) w_.give_read_buffer(std::move(client_buffer_));
+}
+
+awaitable<void> session::wind_down() {
+    abort();
+    if (pump_running_) co_await wait_pump(std::chrono::seconds(5));
+}
+
+awaitable<bool> session::serve_one() {
+    snap_ = w_.current();  // each request runs on the newest configuration
+    const auto& lim = limits();
+    started_ = steady_clock::now();
+    log_ = {};
+    upstream_.reset();
+    body_sent_ = 0;
+    head_sent_ = 0;
+    pump_ = pump_result::none;
+    has_body_ = false;
+    auto id = w_.ids().next();
+    std::copy(id.begin(), id.end(), request_id_.begin());
+
+    client_->expires_after(lim.header_timeout);
+    net::parser_limits pl;
+    pl.head_bytes = lim.head_bytes;
+    pl.request_line_bytes = lim.request_line_bytes;
+    pl.field_bytes = lim.field_bytes;
+    pl.fields = lim.fields;
+    st_->request_parser.emplace(st_->request, pl);
+    auto ec = co_await net::read_head(*client_, client_buffer_, *st_->request_parser);
+    if (ec) {
+        if (ec == asio::error::timed_out) {
+            co_await respond(errors::request_timeout, true);
+            finish_log();
+            co_return false;
+        }
+        if (!is_parse_error(ec)) co_return false;  // the client went away
+        co_await respond(triple_for_parse_error(ec), true);
+        finish_log();
+        co_return false;
+    }
+    w_.counters().requests.add();
+    log_.cs_bytes = request_head_bytes();
+    bool keep = co_await handle_request();
+    finish_log();
+    co_return keep;
+}
+
+awaitable<bool> session::handle_request() {
+    auto& parser = *st_->request_parser;
+    if (st_->request.version >= 20) co_return co_await respond(errors::version_not_supported, true);
+    if (st_->request.method == "CONNECT")
+        co_return co_await respond(error_triple{405, 0, 0}, true, {},
+                                   "CONNECT is not supported by a reverse proxy");
+
+    // Target and host. An absolute-form target names the host itself (RFC 9112 §3.2.2).
+    target_ = st_->request.target;
+    auto host_fields = st_->request.fields.count("Host");
+    host_ = st_->request.fields.find("Host").value_or(std::string_view{});
+    if (starts_with_ci(target_, "http://") || starts_with_ci(target_, "https://")) {
+        auto rest = target_.substr(target_.find("//") + 2);
+        auto slash = rest.find_first_of("/?");
+        st_->host_storage.assign(rest.substr(0, slash));
+        st_->target_storage.assign(slash == std::string_view::npos ? std::string_view("/")
+                                                                   : rest.substr(slash));
+        if (!st_->target_storage.starts_with('/')) st_->target_storage.insert(0, 1, '/');
+        target_ = st_->target_storage;
+        host_ = st_->host_storage;
+        if (host_.empty()) co_return co_await respond(errors::bad_request, true);
+    } else if (target_ != "*" && !target_.starts_with('/')) {
+        co_return co_await respond(errors::bad_request, true);
+    } else if (host_fields > 1 || (st_->request.version == 11 && host_fields == 0)) {
+        co_return co_await respond(errors::bad_request, true);
+    }
+
+    // Framing: Beast has rejected malformed and conflicting lengths; a Transfer-Encoding must
+    // be exactly "chunked", else the body's extent is ambiguous (smuggling) or undecodable.
+    if (auto te_count = st_->request.fields.count("Transfer-Encoding"); te_count > 0) {
+        auto te = trim(st_->request.fields.find("Transfer-Encoding").value_or(""));
+        if (te_count != 1 || !net::iequals(te, "chunked"))
+            co_return co_await respond(errors::not_implemented, true);
+        if (st_->request.fields.contains("Content-Length"))
+            co_return co_await respond(errors::bad_request, true);
+    }
+    has_body_ = parser.chunked() || parser.content_length().value_or(0) > 0;
+    client_keep_alive_ = parser.keep_alive();
+
+    request_view view;
+    view.method = st_->request.method;
+    view.target = target_;
+    view.host = host_;
+    view.https = https_;
+    view.server_port = local_port_;
+    view.remote_address = client_ip_;
+    view.remote_port = client_port_;
+    view.fields = &st_->request.fields;
+    auto result = snap_->rules().evaluate(view, st_->scratch);
+    // A request whose body stays unread cannot leave the connection usable.
+    const bool close_after_local = has_body_ || !client_keep_alive_ || w_.stopping();
+    switch (result.outcome) {
+        case rule_outcome::not_published:
+            co_return co_await respond(errors::not_found, close_after_local);
+        case rule_outcome::abort:
+            w_.counters().aborted_by_rule.add();
+            client_->reset();
+            aborted_ = true;
+            co_return false;
+        case rule_outcome::custom_response: {
+            const auto& a = snap_->rules().rule(static_cast<std::size_t>(result.rule)).action;
+            co_return co_await respond(error_triple{a.status, a.substatus, 0}, close_after_local,
+                                       a.reason, a.description);
+        }
+        case rule_outcome::redirect: {
+            const auto& a = snap_->rules().rule(static_cast<std::size_t>(result.rule)).action;
+            w_.counters().redirects.add();
+            std::string location("Location: ");
+            location.append(result.url);
+            location.append("\r\n");
+            co_return co_await respond(error_triple{a.redirect_type, 0, 0}, close_after_local, {},
+                                       "The document has moved to " + std::string(result.url),
+                                       location);
+        }
+        case rule_outcome::route:
+            co_return co_await forward(result);
+    }
+    co_return false;
+}
+
+awaitable<bool> session::respond(const error_triple& e, bool close, std::string_view reason,
+                                 std::string_view description, std::string_view extra_headers) {
+    if (pump_running_) {
+        co_await stop_pump();
+        close = true;
+    }
+    if (has_body_ && pump_ != pump_result::done) close = true;
+    if (!client_keep_alive_ || w_.stopping()) close = true;
+    log_.triple = e;
+    w_.counters().generated[static_cast<std::size_t>(classify(e))].add();
+    st_->out.clear();
+    append_error_response(e, close, std::string_view(request_id_.data(), request_id_.size()),
+                          st_->out, reason, description, extra_headers);
+    std::string_view bytes = st_->out;
+    if (st_->request.method == "HEAD") bytes = bytes.substr(0, bytes.find("\r\n\r\n") + 4);
+    auto ec = co_await write_client(bytes);
+    co_return !ec && !close;
+}
+
+void session::finish_log() {
+    if (w_.logging()) {
+        access_record r;
+        r.when = std::chrono::system_clock::now();
+        r.server_ip = local_ip_;
+        r.server_port = local_port_;
+        r.method = st_->request.method;
+        r.target = st_->request.target;
+        r.client_ip = client_ip_;
+        r.user_agent = st_->request.fields.find("User-Agent").value_or(std::string_view{});
+        r.status = log_.triple.status;
+        r.substatus = log_.triple.substatus;
+        r.win32 = log_.triple.win32;
+        r.sc_bytes = log_.sc_bytes;
+        r.cs_bytes = log_.cs_bytes + body_sent_;
+        r.time_taken_ms = static_cast<std::uint64_t>(
+            std::chrono::duration_cast<milliseconds>(steady_clock::now() - started_).count());
+        r.farm = log_.farm;
+        r.server = log_.server;
+        r.request_id = std::string_view(request_id_.data(), request_id_.size());
+        w_.log(r);
+    }
+}
+
+awaitable<std::tuple<error_triple, std::unique_ptr<upstream_connection>>> session::connect(
+    const farm_snapshot& farm, const server_slot& slot) {
+    using result = std::tuple<error_triple, std::unique_ptr<upstream_connection>>;
+    if (!slot.endpoint) co_return result{errors::name_not_resolved, nullptr};
+    tcp::socket socket(w_.context());
+    std::unique_ptr<upstream_connection> c;
+    if (farm.tls)
+        c = std::make_unique<upstream_connection>(std::move(socket), *farm.tls, slot.runtime);
+    else
+        c = std::make_unique<upstream_connection>(std::move(socket), slot.runtime);
+    c->stream.expires_after(farm.settings.connect_timeout);
+    auto [ec] = co_await c->stream.socket().async_connect(*slot.endpoint, use_nothrow);
+    if (ec) {
+        co_return result{ec == asio::error::operation_aborted && c->stream.expired()
+                             ? errors::timeout
+                             : errors::cannot_connect,
+                         nullptr};
+    }
+    error_code ignored;
+    c->stream.socket().set_option(tcp::no_delay(true), ignored);
+    w_.counters().upstream_opened.add();
+    if (farm.tls) {
+        c->stream.set_server_name(slot.tls_name, farm.config->tls.verify);
+        if (farm.tls_sessions) farm.tls_sessions->prepare(c->stream.ssl(), slot.authority);
+        auto hec = co_await c->stream.handshake(asio::ssl::stream_base::client);
+        if (hec) {
+            GATEHOUSE_LOG(info, "proxy")
+                << "TLS to " << slot.authority << " failed: " << hec.message();
+            co_return result{
+                hec == asio::error::timed_out ? errors::timeout : errors::secure_failure, nullptr};
+        }
+    }
+    co_return result{error_triple{}, std::move(c)};
+}
+
+awaitable<bool> session::forward(const rule_result& route) {
+    const auto& farm = snap_->farms()[static_cast<std::size_t>(route.farm)];
+    const auto& rule = snap_->rules().rule(static_cast<std::size_t>(route.rule));
+    const auto& settings = farm.settings;
+    const unsigned thread = w_.index();
+    auto& parser = *st_->request_parser;
+    timeout_ = rule.timeout.value_or(settings.timeout);
+    body_limit_ = rule.max_allowed_content_length.value_or(
+        snap_->settings().request_filtering.max_allowed_content_length);
+    std::uint64_t threshold = std::min<std::uint64_t>(
+        rule.response_buffer_threshold.value_or(settings.response_buffer_threshold),
+        relay_buffer::size());
+    log_.farm = farm.config->name;
+
+    if (parser.content_length().value_or(0) > body_limit_)
+        co_return co_await respond(errors::body_too_large, true);
+
+    const std::string_view target = route.url.empty() ? target_ : route.url;
+    const bool idempotent = is_idempotent(st_->request.method);
+    bool expect_continue = false;
+    if (st_->request.version == 11)
+        for (auto [name, value] : st_->request.fields)
+            if (net::iequals(name, "Expect") && net::has_token(value, "100-continue"))
+                expect_continue = true;
+    const bool synthesize = expect_continue && has_body_ && settings.synthesize_100_continue;
+    bool pin_requested = false;
+    for (auto [name, value] : st_->request.fields)
+        if (net::iequals(name, "Authorization") && connection_auth(value)) pin_requested = true;
+
+    if (forwarded_for_.empty() && !client_ip_.empty()) {
+        forwarded_for_ = client_ip_;
+        if (settings.include_port_in_x_forwarded_for) {
+            forwarded_for_ =
+                client_ip_.find(':') != std::string::npos ? "[" + client_ip_ + "]" : client_ip_;
+            forwarded_for_ += ":" + std::to_string(client_port_);
+        }
+    }
+
+    // Servers already tried for this request (a connect failure moves on to the next one).
+    st_->tried.assign(farm.servers.size(), false);
+    error_triple last_error = errors::no_server;
+    int fresh_server = -1;  // retry on a fresh connection to this server
+    bool retried = false;
+    server_accounting accounting;
+
+    for (;;) {
+        // ---- 1. a connection: pinned, pooled or new ---------------------------------------
+        bool reused = false;
+        bool pinned_use = false;
+        int index = -1;
+        auto pin = std::find_if(pinned_.begin(), pinned_.end(),
+                                [&](const auto& p) { return p.farm == farm.runtime.get(); });
+        if (pin != pinned_.end() && fresh_server < 0) {
+            auto& c = pin->connection;
+            for (std::size_t i = 0; i < farm.servers.size(); ++i)
+                if (farm.servers[i].runtime == c->server) index = static_cast<int>(i);
+            bool usable = index >= 0 && c->server->state.load() != availability::unavailable &&
+                          looks_reusable(*c);
+            if (!usable) {
+                // The authenticated connection is gone: so is this client's authentication.
+                pinned_.erase(pin);
+                co_return co_await respond(errors::connection_error, true);
+            }
+            upstream_ = std::move(c);
+            pinned_.erase(pin);
+            pin_requested = true;
+            pinned_use = true;
+            reused = true;
+        } else if (fresh_server >= 0) {
+            index = fresh_server;
+        } else {
+            st_->loads.resize(farm.servers.size());
+            for (std::size_t i = 0; i < farm.servers.size(); ++i) {
+                const auto& rt = *farm.servers[i].runtime;
+                auto& l = st_->loads[i];
+                l.weight = farm.servers[i].weight;
+                l.eligible = !st_->tried[i] && rt.eligible();
+                l.in_flight = static_cast<std::uint64_t>(
+                    std::max<std::int64_t>(0, rt.in_flight.load(std::memory_order_relaxed)));
+                l.traffic_bytes = rt.traffic_bytes.load(std::memory_order_relaxed);
+                l.response_time_us = rt.response_time_us.load(std::memory_order_relaxed);
+                l.id = farm.servers[i].id;
+            }
+            std::uint64_t hash = 0;
+            if (farm.config->load_balancing.algorithm == lb_algorithm::request_hash) {
+                request_view view;
+                view.method = st_->request.method;
+                view.target = target_;
+                view.host = host_;
+                view.https = https_;
+                view.server_port = local_port_;
+                view.remote_address = client_ip_;
+                view.remote_port = client_port_;
+                view.fields = &st_->request.fields;
+                hash = request_hash_key(farm.config->load_balancing, view, st_->hash_scratch);
+            }
+            index = farm.balancers[thread].balancer.pick(st_->loads, hash);
+            if (index < 0) {
+                if (last_error == errors::no_server) farm.runtime->counters(thread).no_server.add();
+                co_return co_await respond(last_error, has_body_);
+            }
+            if (settings.keep_alive) {
+                upstream_ =
+                    w_.pool().take(farm.servers[static_cast<std::size_t>(index)].runtime.get(),
+                                   farm.tls.get(), steady_clock::now(), !idempotent || has_body_);
+                reused = upstream_ != nullptr;
+            }
+        }
+        const auto& slot = farm.servers[static_cast<std::size_t>(index)];
+        log_.server = slot.authority;
+        if (upstream_) upstream_->clean = false;
+        accounting.begin(slot.runtime.get(), thread);
+        if (!upstream_) {
+            auto [error, connection] = co_await connect(farm, slot);
+            if (!connection) {
+                accounting.end(true, 0, 0, 0);
+                st_->tried[static_cast<std::size_t>(index)] = true;
+                last_error = error;
+                fresh_server = -1;
+                if (aborted_) co_return false;
+                continue;
+            }
+            upstream_ = std::move(connection);
+        }
+
+        // ---- 2. the request head ----------------------------------------------------------
+        upstream_request ur;
+        ur.target = target;
+        ur.host = settings.preserve_host_header && !host_.empty()
+                      ? host_
+                      : std::string_view(slot.authority);
+        ur.forwarded_for_header = settings.x_forwarded_for_header;
+        ur.forwarded_for = forwarded_for_;
+        ur.forwarded_proto = settings.x_forwarded_proto;
+        ur.https = https_;
+        ur.request_id_header = settings.log_guid_header;
+        ur.request_id = std::string_view(request_id_.data(), request_id_.size());
+        if (parser.chunked())
+            ur.framing = body_framing::chunked;
+        else if (auto cl = parser.content_length(); cl) {
+            ur.framing = body_framing::length;
+            ur.content_length = *cl;
+        }
+        ur.keep_alive = settings.keep_alive || pin_requested;
+        ur.forward_expect = !synthesize;
+        st_->out.clear();
+        write_upstream_request(st_->request, ur, st_->out);
+        upstream_->stream.expires_after(timeout_);
+        auto [wec, wn] = co_await upstream_->stream.write(asio::buffer(st_->out));
+        head_sent_ = wn;
+        if (wec) {
+            upstream_.reset();
+            // A pooled connection the server closed while idle: the request did not get there
+            // (nothing written) or may safely go again (idempotent, no body).
+            bool retry = reused && !retried && !pinned_use && !aborted_ &&
+                         (wn == 0 || (idempotent && !has_body_));
+            accounting.end(!retry && !aborted_, wn, 0, 0);
+            if (aborted_) co_return false;
+            if (retry) {
+                retried = true;
+                fresh_server = index;
+                continue;
+            }
+            co_return co_await respond(upstream_failure(wec), has_body_ || pinned_use);
+        }
+        const auto sent_at = steady_clock::now();
+
+        // ---- 3. the body, streamed by a second coroutine ------------------------------------
+        if (synthesize) {
+            if (co_await write_client("HTTP/1.1 100 Continue\r\n\r\n")) co_return false;
+        }
+        // From here on the response head is awaited: the pump, which may run at once up to its
+        // first suspension, keeps the upstream deadline off while it sends (see pump_body).
+        awaiting_head_ = true;
+        if (has_body_) start_pump();
+
+        // ---- 4. response heads (1xx relayed) ---------------------------------------------
+        error_code rec;
+        bool client_failed = false;
+        for (;;) {
+            st_->response_parser.emplace(st_->response, response_limits);
+            if (st_->request.method == "HEAD") st_->response_parser->skip(true);
+            awaiting_head_ = true;
+            if (pump_running_)
+                upstream_->stream.expires_never();  // the head wait starts once the body is sent
+            else
+                upstream_->stream.expires_after(timeout_);
+            rec = co_await net::read_head(upstream_->stream, upstream_->buffer,
+                                          *st_->response_parser);
+            awaiting_head_ = false;
+            if (rec || aborted_) break;
+            if (st_->response.status >= 200) break;
+            if (st_->response.status == 101) {  // Upgrade was stripped: a 101 is a protocol error
+                rec = http::error::bad_version;
+                break;
+            }
+            bool relay = st_->request.version == 11 &&
+                         !(st_->response.status == 100 && (synthesize || !expect_continue));
+            if (relay) {
+                st_->out.clear();
+                write_interim_response(st_->response, st_->out);
+                if (co_await write_client(st_->out)) {
+                    client_failed = true;
+                    break;
+                }
+            }
+        }
+        if (aborted_) co_return false;
+        if (client_failed) {
+            log_.triple = {0, 0, errors::client_disconnected_win32};
+            upstream_.reset();
+            if (pump_running_) co_await stop_pump();
+            co_return false;
+        }
+        if (rec) {
+            std::uint64_t sent = head_sent_ + body_sent_;
+            bool stale = reused && !retried && !pinned_use && !has_body_ && idempotent &&
+                         !st_->response_parser->got_some() && rec != asio::error::timed_out &&
+                         pump_ == pump_result::none;
+            upstream_.reset();
+            if (stale) {
+                // An idle pooled connection the server had closed: safe to send again.
+                accounting.end(false, sent, 0, 0);
+                retried = true;
+                fresh_server = index;
+                continue;
+            }
+            if (pump_running_) co_await stop_pump();
+            error_triple e = upstream_failure(rec);
+            switch (pump_) {
+                case pump_result::too_large:
+                    e = errors::body_too_large;
+                    break;
+                case pump_result::client_timeout:
+                    e = errors::request_timeout;
+                    break;
+                case pump_result::client_bad:
+                    e = errors::bad_request;
+                    break;
+                case pump_result::client_gone:
+                    log_.triple = {400, 0, errors::client_disconnected_win32};
+                    accounting.end(false, sent, 0, 0);
+                    co_return false;
+                default:
+                    break;
+            }
+            accounting.end(e.status == 502, sent, 0,
+                           static_cast<std::uint64_t>(std::chrono::duration_cast<milliseconds>(
+                                                          steady_clock::now() - started_)
+                                                          .count()));
+            co_return co_await respond(e, true);
+        }
+        if (pinned_use) pin_requested = true;
+        if (auto te = st_->response.fields.count("Transfer-Encoding"); te > 0) {
+            // Only "chunked" can be re-framed; any other coding would reach the client undone.
+            auto value = trim(st_->response.fields.find("Transfer-Encoding").value_or(""));
+            if (te != 1 || !net::iequals(value, "chunked")) {
+                upstream_.reset();
+                if (pump_running_) co_await stop_pump();
+                accounting.end(true, head_sent_ + body_sent_, 0, 0);
+                co_return co_await respond(errors::invalid_response, true);
+            }
+        }
+        auto ttfb =
+            std::chrono::duration_cast<std::chrono::microseconds>(steady_clock::now() - sent_at);
+        auto& rt = *slot.runtime;
+        rt.response_time_us.store(ewma_update(rt.response_time_us.load(std::memory_order_relaxed),
+                                              static_cast<std::uint64_t>(ttfb.count())),
+                                  std::memory_order_relaxed);
+
+        // ---- 5. the response --------------------------------------------------------------
+        if (st_->response.status == 401)
+            for (auto [name, value] : st_->response.fields)
+                if (net::iequals(name, "WWW-Authenticate") && connection_auth(value))
+                    pin_requested = true;
+        auto keep = co_await relay_response(farm, slot, threshold, pin_requested);
+        std::uint64_t head_bytes = st_->response.fields.bytes() + 4 * st_->response.fields.size() +
+                                   16 + st_->response.reason.size();
+        accounting.end(
+            log_.triple.status == 502 && log_.triple.substatus == 3, head_sent_ + body_sent_,
+            head_bytes + st_->response_parser->body_total(),
+            static_cast<std::uint64_t>(
+                std::chrono::duration_cast<milliseconds>(steady_clock::now() - started_).count()));
+        co_return keep;
+    }
+}
+
+awaitable<bool> session::relay_response(const farm_snapshot& farm, const server_slot& slot,
+                                        std::uint64_t threshold, bool pin_requested) {
+    auto& p = *st_->response_parser;
+    const auto& settings = farm.settings;
+    const bool head_only = st_->request.method == "HEAD" || p.is_done();
+    const bool upstream_chunked = p.chunked();
+    const auto upstream_length = p.content_length();
+    const bool until_close = !head_only && !upstream_chunked && !upstream_length;
+    const bool client_10 = st_->request.version == 10;
+    log_.triple = {st_->response.status, 0, 0};
+
+    downstream_response dr;
+    if (upstream_length && !upstream_chunked) {
+        dr.framing = body_framing::length;
+        dr.content_length = *upstream_length;
+    } else if (upstream_chunked && !client_10) {
+        dr.framing = body_framing::chunked;
+    }
+    const bool rechunk = dr.framing == body_framing::chunked;
+    bool close =
+        !client_keep_alive_ || w_.stopping() || until_close || (upstream_chunked && client_10);
+    dr.close = close;
+    dr.keep_alive_header = !close && client_10;
+    dr.reverse_rewrite = settings.reverse_rewrite_host_in_response_headers;
+    dr.upstream_authority =
+        settings.preserve_host_header && !host_.empty() ? host_ : std::string_view(slot.authority);
+    dr.client_host = host_;
+    dr.client_https = https_;
+    st_->out.clear();
+    write_downstream_response(st_->response, dr, st_->out);
+
+    // The body: the head waits (with the first bytes) until `threshold` bytes are held or the
+    // response ends; with threshold 0 it leaves as soon as no body byte is at hand.
+    bool head_pending = true;
+    bool failed = false;
+    error_code upstream_ec;
+    if (!head_only) {
+        relay_buffer buffer = w_.buffers().acquire();
+        std::size_t held = 0;
+        std::string chunk_line;
+        while (!p.is_done()) {
+            if (head_pending && threshold == 0 && upstream_->buffer.size() == 0) {
+                if (co_await write_client(st_->out)) {
+                    failed = true;
+                    break;
+                }
+                head_pending = false;
+            }
+            upstream_->stream.expires_after(timeout_);
+            auto [ec, n] =
+                co_await net::read_body(upstream_->stream, upstream_->buffer, p,
+                                        asio::buffer(buffer.data() + held, buffer.size() - held));
+            if (ec) {
+                upstream_ec = ec;
+                break;
+            }
+            held += n;
+            const bool done = p.is_done();
+            if (head_pending && !done && held < threshold && held < buffer.size()) continue;
+            std::array<asio::const_buffer, 5> pieces;
+            std::size_t count = 0;
+            if (head_pending) pieces[count++] = asio::buffer(st_->out);
+            if (held > 0) {
+                if (rechunk) {
+                    chunk_line = net::chunk_header(held);
+                    pieces[count++] = asio::buffer(chunk_line);
+                }
+                pieces[count++] = asio::const_buffer(buffer.data(), held);
+                if (rechunk) pieces[count++] = asio::buffer(net::chunk_end.data(), 2);
+            }
+            if (done && rechunk) pieces[count++] = asio::buffer(net::last_chunk.data(), 5);
+            if (count > 0) {
+                if (co_await write_client(
+                        std::span<const asio::const_buffer>(pieces.data(), count))) {
+                    failed = true;
+                    break;
+                }
+            }
+            head_pending = false;
+            held = 0;
+        }
+        if (upstream_ec) {
+            if (aborted_) co_return false;
+            error_triple e = upstream_failure(upstream_ec);
+            upstream_.reset();
+            if (head_pending) {
+                // Nothing reached the client yet: it gets the error instead.
+                co_return co_await respond(e, true);
+            }
+            // The client has part of the response: cut it off so it cannot take it as whole.
+            log_.triple.win32 = e.win32;
+            if (pump_running_) co_await stop_pump();
+            client_->close();
+            co_return false;
+        }
+    }
+    if (!failed && head_pending) {
+        std::array<asio::const_buffer, 2> pieces{asio::buffer(st_->out), asio::const_buffer()};
+        std::size_t count = 1;
+        if (!head_only && rechunk) pieces[count++] = asio::buffer(net::last_chunk.data(), 5);
+        failed = static_cast<bool>(
+            co_await write_client(std::span<const asio::const_buffer>(pieces.data(), count)));
+    }
+    if (failed) {
+        // The client went away while the response was on its way.
+        log_.triple.win32 = errors::client_disconnected_win32;
+        upstream_.reset();
+        if (pump_running_) co_await stop_pump();
+        co_return false;
+    }
+
+    // The response is complete. The request body must be complete too for either connection to
+    // carry another request.
+    if (pump_running_ && !co_await wait_pump(pump_grace)) co_await stop_pump();
+    const bool body_ok = !has_body_ || pump_ == pump_result::done;
+    const bool reusable = body_ok && p.keep_alive() && !until_close &&
+                          upstream_->buffer.size() == 0 && upstream_->stream.is_open();
+    if (body_ok && upstream_->buffer.size() == 0) upstream_->clean = true;
+    if (reusable) {
+        ++upstream_->exchanges;
+        if (pin_requested) {
+            pinned_.push_back({farm.runtime.get(), std::move(upstream_)});
+        } else if (settings.keep_alive) {
+            w_.pool().put(std::move(upstream_), steady_clock::now(), settings.upstream_idle_timeout,
+                          settings.max_idle_per_server);
+        }
+    } else if (pin_requested) {
+        // An authenticated back-end connection that cannot continue takes the client's with it.
+        close = true;
+    }
+    upstream_.reset();
+    w_.counters().upstream_idle.store(w_.pool().idle(), std::memory_order_relaxed);
+    co_return body_ok && !close;
+}
+
+void session::start_pump() {
+    pump_running_ = true;
+    pump_ = pump_result::none;
+    asio::co_spawn(w_.context(), pump_body(), [this](std::exception_ptr e) {
+        if (e && pump_ == pump_result::none) pump_ = pump_result::client_gone;
+        pump_running_ = false;
+        pump_timer_.cancel();
+    });
+}
+
+awaitable<bool> session::wait_pump(steady_clock::duration limit) {
+    if (!pump_running_) co_return true;
+    pump_timer_.expires_after(limit);
+    co_await pump_timer_.async_wait(use_nothrow);
+    co_return !pump_running_;
+}
+
+awaitable<void> session::stop_pump() {
+    if (!pump_running_) co_return;
+    error_code ignored;
+    client_->socket().cancel(ignored);
+    if (upstream_) upstream_->stream.reset();
+    // Both streams' operations were cancelled: the pump ends within a turn of the loop. The
+    // client connection stays open for a final error response; the caller closes it.
+    co_await wait_pump(std::chrono::seconds(5));
+}
+
+awaitable<void> session::pump_body() {
+    relay_buffer buffer = w_.buffers().acquire();
+    auto& p = *st_->request_parser;
+    const bool chunked = p.chunked();
+    std::string chunk_line;
+    bool last_chunk_sent = false;
+    pump_result result = pump_result::done;
+    // The pump owns `upstream_` writes while it runs; the main coroutine only reads from it.
+    auto* upstream = upstream_.get();
+    while (!p.is_done()) {
+        client_->expires_after(client_write_timeout());
+        auto [ec, n] = co_await net::read_body(*client_, client_buffer_, p,
+                                               asio::buffer(buffer.data(), buffer.size()));
+        if (ec) {
+            result = ec == asio::error::timed_out ? pump_result::client_timeout
+                     : is_parse_error(ec)         ? pump_result::client_bad
+                                                  : pump_result::client_gone;
+            break;
+        }
+        if (body_sent_ + n > body_limit_) {
+            result = pump_result::too_large;
+            break;
+        }
+        if (n == 0) continue;
+        std::array<asio::const_buffer, 4> pieces;
+        std::size_t count = 0;
+        if (chunked) {
+            chunk_line = net::chunk_header(n);
+            pieces[count++] = asio::buffer(chunk_line);
+        }
+        pieces[count++] = asio::const_buffer(buffer.data(), n);
+        if (chunked) pieces[count++] = asio::buffer(net::chunk_end.data(), 2);
+        if (chunked && p.is_done()) pieces[count++] = asio::buffer(net::last_chunk.data(), 5);
+        upstream->stream.expires_after(timeout_);
+        auto [wec, wn] = co_await upstream->stream.write(
+            std::span<const asio::const_buffer>(pieces.data(), count));
+        if (awaiting_head_) upstream->stream.expires_never();
+        if (wec) {
+            result = pump_result::upstream_failed;
+            break;
+        }
+        body_sent_ += n;
+        if (chunked && p.is_done()) last_chunk_sent = true;
+    }
+    if (result == pump_result::done && chunked && !last_chunk_sent) {
+        // The last piece was empty: the final chunk still has to go.
+        upstream->stream.expires_after(timeout_);
+        auto [wec, wn] = co_await upstream->stream.write(
+            asio::buffer(net::last_chunk.data(), net::last_chunk.size()));
+        if (awaiting_head_) upstream->stream.expires_never();
+        if (wec) result = pump_result::upstream_failed;
+    }
+    pump_ = result;
+    if (result == pump_result::done) {
+        // The request is complete: from now on ARR's timeout bounds the wait for the response.
+        if (awaiting_head_) upstream->stream.expires_after(timeout_);
+    } else if (result != pump_result::upstream_failed && awaiting_head_) {
+        // The request can never be completed: stop waiting for an answer to it.
+        upstream->stream.reset();
+    }
+}
+
+}  // namespace
+
+awaitable<void> run_session(worker* w, tcp::socket socket, std::size_t listener) {
+    return session::main(w, std::move(socket), listener);
+}
+
+}  // namespace gatehouse::proxy

@@ -1,0 +1,20 @@
+#pragma once
+// One client connection: TLS handshake, then requests one after the other (HTTP/1.1
+// keep-alive). Each request is validated, given to the rules, and either answered by the proxy
+// (404, redirect, custom response, error triple) or forwarded to a server of the chosen farm.
+// While the response is awaited, a second coroutine streams the request body upstream; both
+// bodies go through fixed relay buffers, so memory does not depend on body sizes.
+
+#include "net/awaitable.hpp"
+
+#include <cstddef>
+
+namespace gatehouse::proxy {
+
+class worker;
+
+// Serves the client connection `socket` accepted on listener `listener` until it closes.
+// Runs on `w`'s context; never throws (failures end this connection only).
+awaitable<void> run_session(worker* w, tcp::socket socket, std::size_t listener);
+
+}  // namespace gatehouse::proxy

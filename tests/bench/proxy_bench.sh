@@ -1,0 +1,291 @@
+#!/usr/bin/env bash
+# gatehouse-proxy beside HAProxy and nginx, on identical nginx back ends, on loopback.
+#
+# Usage: tests/bench/proxy_bench.sh BUILD_DIR
+#
+# Two nginx back ends (one worker each) serve /owa/HealthCheck.htm (15 bytes), /ews/small
+# (4 KiB) and /owa/big (1 MiB). Each proxy runs one thread (HAProxy nbthread 1, nginx one
+# worker, gatehouse-proxy --threads 1), pinned to SUT_CPU, and balances round robin across both
+# back ends with keep-alive to them. wrk -t1 -c CONNS, pinned to CLIENT_CPU, runs WARM seconds of
+# warm-up then DUR seconds measured, per proxy and workload, proxies taking turns. Figures are
+# printed as ratios to HAProxy measured in the same run (this machine is shared and noisy), with
+# each proxy's CPU time per request (from /proc), the steadiest of the three.
+# First each proxy, freshly started, holds IDLE idle keep-alive client connections (each has
+# served one request) and the growth of its resident memory per connection is reported.
+#
+# Knobs: DUR [10] WARM [2] CONNS [50] IDLE [2000] REPS [1] SUT_CPU [0] CLIENT_CPU [1]
+# Only 127.0.0.1 is used; every process started here is stopped by its PID.
+set -euo pipefail
+
+BUILD=${1:?usage: proxy_bench.sh BUILD_DIR}
+GATEHOUSE=$(cd "$BUILD" && pwd)/proxy/gatehouse-proxy
+DUR=${DUR:-10}
+WARM=${WARM:-2}
+CONNS=${CONNS:-50}
+IDLE=${IDLE:-2000}
+REPS=${REPS:-1}
+SUT_CPU=${SUT_CPU:-0}
+CLIENT_CPU=${CLIENT_CPU:-1}
+H=127.0.0.1
+B1=39081 B2=39082
+declare -A PORT=([haproxy]=39181 [nginx]=39182 [gatehouse]=39183)
+KINDS=(haproxy nginx gatehouse)
+
+for tool in wrk haproxy nginx taskset python3 curl ss; do
+  command -v "$tool" > /dev/null || { echo "proxy_bench: missing $tool (make bench-deps)" >&2; exit 2; }
+done
+[ -x "$GATEHOUSE" ] || { echo "proxy_bench: $GATEHOUSE not built" >&2; exit 2; }
+ulimit -n 20000 2> /dev/null || true
+
+WORK=$(mktemp -d /tmp/gatehouse-bench.XXXXXX)
+chmod 755 "$WORK"  # nginx workers run as nobody
+declare -A PID
+STARTED=()
+cleanup() {
+  local p
+  for p in "${STARTED[@]}"; do kill -TERM "$p" 2> /dev/null || true; done
+  for p in "${STARTED[@]}"; do wait "$p" 2> /dev/null || true; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+port_free() { ! ss -Hltn "sport = :$1" | grep -q .; }
+wait_port() {  # PORT PID
+  for _ in $(seq 1 100); do
+    kill -0 "$2" 2> /dev/null || return 1
+    ss -Hltn "sport = :$1" | grep -q . && return 0
+    sleep 0.1
+  done
+  return 1
+}
+start() {  # LOGFILE command... ; sets LAST
+  "${@:2}" > "$1" 2>&1 &
+  LAST=$!
+  STARTED+=("$LAST")
+}
+for p in $B1 $B2 "${PORT[@]}"; do port_free "$p" || { echo "proxy_bench: port $p is busy" >&2; exit 1; }; done
+
+# ---- back ends -------------------------------------------------------------------------------
+mkdir -p "$WORK/www/owa" "$WORK/www/ews"
+printf '200 OK<br/>CAS1' > "$WORK/www/owa/HealthCheck.htm"
+head -c 4096 /dev/zero | tr '\0' 'e' > "$WORK/www/ews/small"
+head -c 1048576 /dev/zero | tr '\0' 'b' > "$WORK/www/owa/big"
+for b in 1 2; do
+  d=$WORK/cas$b; mkdir -p "$d"
+  port=$([ $b = 1 ] && echo $B1 || echo $B2)
+  cat > "$d/nginx.conf" << EOF
+worker_processes 1;
+daemon off;
+pid $d/nginx.pid;
+error_log $d/error.log warn;
+worker_rlimit_nofile 20000;
+events { worker_connections 10000; }
+http {
+  access_log off;
+  sendfile on; tcp_nopush on;
+  keepalive_requests 1000000; keepalive_timeout 75s;
+  client_body_temp_path $d/cb; proxy_temp_path $d/pt; fastcgi_temp_path $d/ft;
+  uwsgi_temp_path $d/ut; scgi_temp_path $d/st;
+  default_type application/octet-stream;
+  server { listen $H:$port backlog=4096; root $WORK/www; location / { } }
+}
+EOF
+  start "$d/out.log" taskset -c "$SUT_CPU" nginx -p "$d" -c "$d/nginx.conf"
+  wait_port "$port" "$LAST" || { echo "proxy_bench: back end $b failed" >&2; cat "$d/error.log" >&2; exit 1; }
+done
+
+# ---- proxies ---------------------------------------------------------------------------------
+start_haproxy() {
+  local d=$WORK/haproxy; mkdir -p "$d"
+  cat > "$d/haproxy.cfg" << EOF
+global
+  nbthread 1
+  maxconn 9000
+defaults
+  mode http
+  timeout connect 5s
+  timeout client 60s
+  timeout server 30s
+  timeout http-keep-alive 60s
+  option forwardfor
+  http-reuse always
+frontend fe
+  bind $H:${PORT[haproxy]}
+  default_backend cas
+backend cas
+  balance roundrobin
+  server cas1 $H:$B1
+  server cas2 $H:$B2
+EOF
+  start "$d/out.log" taskset -c "$SUT_CPU" haproxy -db -f "$d/haproxy.cfg"
+  PID[haproxy]=$LAST
+}
+
+start_nginx() {
+  local d=$WORK/nginx; mkdir -p "$d"
+  cat > "$d/nginx.conf" << EOF
+worker_processes 1;
+daemon off;
+pid $d/nginx.pid;
+error_log $d/error.log warn;
+worker_rlimit_nofile 20000;
+events { worker_connections 10000; }
+http {
+  access_log off;
+  client_body_temp_path $d/cb; proxy_temp_path $d/pt; fastcgi_temp_path $d/ft;
+  uwsgi_temp_path $d/ut; scgi_temp_path $d/st;
+  keepalive_requests 1000000; keepalive_timeout 75s;
+  upstream cas { server $H:$B1; server $H:$B2; keepalive 64; keepalive_requests 1000000; }
+  server {
+    listen $H:${PORT[nginx]} backlog=4096;
+    location / {
+      proxy_pass http://cas;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+      proxy_max_temp_file_size 0;
+    }
+  }
+}
+EOF
+  start "$d/out.log" taskset -c "$SUT_CPU" nginx -p "$d" -c "$d/nginx.conf"
+  PID[nginx]=$LAST
+}
+
+start_gatehouse() {
+  local d=$WORK/gatehouse; mkdir -p "$d"
+  cat > "$d/gatehouse.json" << EOF
+{
+  "listeners": { "http": { "address": "$H", "port": ${PORT[gatehouse]},
+                           "limits": { "max_connections": 20000 } } },
+  "farms": { "cas": { "servers": [ { "address": "$H", "port": $B1 },
+                                   { "address": "$H", "port": $B2 } ],
+                      "load_balancing": { "algorithm": "weighted_round_robin" } } },
+  "rules": [ { "name": "all", "pattern_syntax": "wildcard", "pattern": "*",
+               "action": { "type": "route", "farm": "cas" } } ]
+}
+EOF
+  start "$d/out.log" taskset -c "$SUT_CPU" "$GATEHOUSE" --config "$d/gatehouse.json" \
+    --threads 1 --log-level warning
+  PID[gatehouse]=$LAST
+}
+
+start_kind() {
+  "start_$1"
+  wait_port "${PORT[$1]}" "${PID[$1]}" || { echo "proxy_bench: $1 failed to start" >&2; cat "$WORK/$1"/*.log >&2; exit 1; }
+  local body
+  body=$(curl -s --max-time 5 "http://$H:${PORT[$1]}/owa/HealthCheck.htm") || true
+  [ "$body" = "200 OK<br/>CAS1" ] || { echo "proxy_bench: $1 answered '$body'" >&2; exit 1; }
+  [ "$(curl -s --max-time 5 "http://$H:${PORT[$1]}/owa/big" | wc -c)" = 1048576 ] \
+    || { echo "proxy_bench: $1 mangled /owa/big" >&2; exit 1; }
+}
+
+# The resident memory (KiB) of a proxy: nginx's worker, the others' single process.
+rss_kb() {
+  local pid=${PID[$1]}
+  if [ "$1" = nginx ]; then pid=$(ps -o pid= --ppid "$pid" | head -1 | tr -d ' '); fi
+  awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status"
+}
+
+# ---- memory per idle connection (fresh processes) --------------------------------------------
+# Every proxy binds first: thousands of client sockets would otherwise take ephemeral ports that
+# a later listener needs.
+for kind in "${KINDS[@]}"; do start_kind "$kind"; done
+echo "== memory per idle client connection ($IDLE keep-alive connections, each served once)"
+printf '%-10s %12s %12s %14s %8s\n' proxy rss_before_kb rss_after_kb bytes_per_conn ratio
+declare -A PER_CONN
+for kind in "${KINDS[@]}"; do
+  before=$(rss_kb "$kind")
+  python3 - "$H" "${PORT[$kind]}" "$IDLE" "$WORK/idle.$kind" << 'PY' &
+import socket, sys, os, time
+host, port, n, ready = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+conns = []
+for i in range(n):
+    s = socket.create_connection((host, port))
+    s.sendall(b"GET /owa/HealthCheck.htm HTTP/1.1\r\nHost: mail.contoso.com\r\n\r\n")
+    got = b""
+    while not got.endswith(b"200 OK<br/>CAS1"):
+        chunk = s.recv(4096)
+        if not chunk: sys.exit("closed early")
+        got += chunk
+    conns.append(s)
+open(ready, "w").close()
+time.sleep(60)
+PY
+  holder=$!
+  for _ in $(seq 1 600); do [ -e "$WORK/idle.$kind" ] && break; kill -0 $holder 2> /dev/null || break; sleep 0.1; done
+  [ -e "$WORK/idle.$kind" ] || { echo "proxy_bench: idle clients failed on $kind" >&2; exit 1; }
+  sleep 1  # let the proxy settle after the last response
+  after=$(rss_kb "$kind")
+  kill $holder 2> /dev/null || true; wait $holder 2> /dev/null || true
+  PER_CONN[$kind]=$(( (after - before) * 1024 / IDLE ))
+  printf '%-10s %12s %12s %14s %8s\n' "$kind" "$before" "$after" "${PER_CONN[$kind]}" \
+    "$(awk -v a="${PER_CONN[$kind]}" -v b="${PER_CONN[haproxy]}" 'BEGIN { printf (b > 0 ? "%.2f" : "-"), a / b }')"
+done
+
+# ---- throughput and latency ------------------------------------------------------------------
+to_ms() {
+  awk -v v="$1" 'BEGIN {
+    if (v ~ /us$/) { sub(/us$/, "", v); printf "%.3f", v / 1000 }
+    else if (v ~ /ms$/) { sub(/ms$/, "", v); printf "%.3f", v }
+    else if (v ~ /s$/) { sub(/s$/, "", v); printf "%.3f", v * 1000 }
+    else printf "nan" }'
+}
+
+# CPU time (clock ticks) a proxy used so far: nginx's worker, the others' single process.
+cpu_ticks() {
+  local pid=${PID[$1]}
+  if [ "$1" = nginx ]; then pid=$(ps -o pid= --ppid "$pid" | head -1 | tr -d ' '); fi
+  awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$pid/stat"
+}
+TCK=$(getconf CLK_TCK)
+
+declare -A RPS P99 ERRS CPU
+for rep in $(seq 1 "$REPS"); do
+  for workload in health small big; do
+    case $workload in health) path=/owa/HealthCheck.htm ;; small) path=/ews/small ;; big) path=/owa/big ;; esac
+    order=("${KINDS[@]}")
+    [ $((rep % 2)) = 0 ] && order=(gatehouse nginx haproxy)
+    for kind in "${order[@]}"; do
+      url=http://$H:${PORT[$kind]}$path
+      taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNS" -d"${WARM}s" "$url" > /dev/null 2>&1 || true
+      t0=$(cpu_ticks "$kind")
+      out=$(taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNS" -d"${DUR}s" --timeout 5s --latency "$url" 2>&1)
+      t1=$(cpu_ticks "$kind")
+      rps=$(awk '/^Requests\/sec:/ { print $2 }' <<< "$out")
+      p99=$(to_ms "$(awk '$1 == "99%" { print $2 }' <<< "$out")")
+      errs=$(awk -F'[ ,]+' '/Socket errors:/ { print $5 + $7 + $9 + $11 }' <<< "$out")
+      non2xx=$(awk '/Non-2xx or 3xx responses:/ { print $5 }' <<< "$out")
+      key=$workload/$kind
+      RPS[$key]="${RPS[$key]:-} ${rps:-0}"
+      P99[$key]="${P99[$key]:-} ${p99}"
+      ERRS[$key]=$(( ${ERRS[$key]:-0} + ${errs:-0} + ${non2xx:-0} ))
+      # proxy CPU microseconds per request: the least noisy figure on a shared machine
+      CPU[$key]="${CPU[$key]:-} $(awk -v t=$((t1 - t0)) -v tck="$TCK" -v r="${rps:-0}" -v d="$DUR" \
+        'BEGIN { printf "%.2f", (r > 0 ? 1e6 * t / tck / (r * d) : 0) }')"
+    done
+  done
+done
+
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) print "nan"; else if (NR % 2) print a[(NR + 1) / 2]; else printf "%.3f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+
+echo
+echo "== throughput: wrk -t1 -c$CONNS ${DUR}s after ${WARM}s warm-up, proxies on cpu $SUT_CPU, wrk on cpu $CLIENT_CPU, median of $REPS"
+printf '%-8s %-10s %11s %9s %10s %8s %12s %12s %12s\n' workload proxy req/s p99_ms cpu_us/req \
+  errors rps/haproxy p99/haproxy cpu/haproxy
+for workload in health small big; do
+  base_rps=$(median <<< "${RPS[$workload/haproxy]}")
+  base_p99=$(median <<< "${P99[$workload/haproxy]}")
+  base_cpu=$(median <<< "${CPU[$workload/haproxy]}")
+  for kind in "${KINDS[@]}"; do
+    rps=$(median <<< "${RPS[$workload/$kind]}")
+    p99=$(median <<< "${P99[$workload/$kind]}")
+    cpu=$(median <<< "${CPU[$workload/$kind]}")
+    printf '%-8s %-10s %11.1f %9.3f %10.2f %8s %12s %12s %12s\n' "$workload" "$kind" "$rps" \
+      "$p99" "$cpu" "${ERRS[$workload/$kind]}" \
+      "$(awk -v a="$rps" -v b="$base_rps" 'BEGIN { printf "%.3f", a / b }')" \
+      "$(awk -v a="$p99" -v b="$base_p99" 'BEGIN { printf "%.3f", a / b }')" \
+      "$(awk -v a="$cpu" -v b="$base_cpu" 'BEGIN { printf "%.3f", a / b }')"
+  done
+done
