@@ -248,6 +248,11 @@ config load_config(const std::string& path);
 // addresses, TLS listeners with certificates, ranges. Throws config_error naming `source`.
 void validate(const config& c, const std::string& source = "config");
 
+// `c` with every duration multiplied by `factor` (> 0); a positive duration stays ≥ 1 ms. The
+// scenario runner and `gatehouse-proxy --time-scale` use it to run Exchange time faster. Every
+// duration added to the config must be added here too (config_scaling.cpp).
+config scale_durations(config c, double factor);
+
 const char* to_string(availability a) noexcept;
 const char* to_string(lb_algorithm a) noexcept;
 

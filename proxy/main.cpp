@@ -1,5 +1,5 @@
 // gatehouse-proxy: the production reverse proxy as a process.
-//   gatehouse-proxy --config gatehouse.json [--threads N] [--log-level info]
+//   gatehouse-proxy --config gatehouse.json [--threads N] [--time-scale X] [--log-level info]
 //   gatehouse-proxy --check gatehouse.json
 // Exit codes: 0 stopped cleanly (or --check passed), 2 bad configuration, 1 runtime failure.
 // SIGINT / SIGTERM stop gracefully (in-flight requests get stop_timeout_ms); SIGHUP reloads the
@@ -35,11 +35,17 @@ int check(const std::string& path) {
     return exit_ok;
 }
 
-int serve(const std::string& path, unsigned threads) {
+// The configuration file with its durations multiplied by `time_scale`.
+proxy::config load_scaled(const std::string& path, double time_scale) {
+    auto c = proxy::load_config(path);
+    return time_scale == 1 ? c : proxy::scale_durations(std::move(c), time_scale);
+}
+
+int serve(const std::string& path, unsigned threads, double time_scale) {
     proxy::server_options options;
     options.threads = threads;
     options.source = path;
-    proxy::proxy_server server(proxy::load_config(path), options);
+    proxy::proxy_server server(load_scaled(path, time_scale), options);
     server.start();
     GATEHOUSE_LOG(info, "proxy") << "serving with " << server.threads() << " thread(s)";
 
@@ -50,7 +56,7 @@ int serve(const std::string& path, unsigned threads) {
         if (ec) return;
         if (number == SIGHUP) {
             try {
-                server.reload(proxy::load_config(path));
+                server.reload(load_scaled(path, time_scale));
             } catch (const std::exception& e) {
                 GATEHOUSE_LOG(error, "proxy") << "reload refused: " << e.what();
             }
@@ -79,6 +85,11 @@ int main(int argc, char** argv) {
     config_option->excludes(check_option);
     app.add_option("--threads", threads, "worker threads (default: one per core)")
         ->check(CLI::Range(1u, 1024u));
+    double time_scale = 1;
+    app.add_option("--time-scale", time_scale,
+                   "multiply every duration of the configuration (scenarios run Exchange time "
+                   "faster)")
+        ->check(CLI::Range(1e-6, 1.0));
     app.add_option("--log-level", level, "debug, info, warning, error or off");
     CLI11_PARSE(app, argc, argv);
 
@@ -94,7 +105,7 @@ int main(int argc, char** argv) {
     }
     try {
         if (!check_path.empty()) return check(check_path);
-        return serve(config_path, threads);
+        return serve(config_path, threads, time_scale);
     } catch (const proxy::config_error& e) {
         std::cerr << "gatehouse-proxy: " << e.what() << '\n';
         return exit_config;
