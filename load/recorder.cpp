@@ -72,12 +72,15 @@ void add(request_counts& c, const recorder::request& r, bool with_latency) {
 }  // namespace
 
 void recorder::record(const request& r) {
-    std::lock_guard lock(mutex_);
-    bool latency = !r.long_poll;
-    add(results_.totals, r, latency);
-    if (r.profile < profiles_.size()) add(profiles_[r.profile], r, latency);
-    if (r.key < keys_.size()) add(keys_[r.key], r, true);
-    add(sample_for(r.finished).counts, r, latency);
+    {
+        std::lock_guard lock(mutex_);
+        bool latency = !r.long_poll;
+        add(results_.totals, r, latency);
+        if (r.profile < profiles_.size()) add(profiles_[r.profile], r, latency);
+        if (r.key < keys_.size()) add(keys_[r.key], r, true);
+        add(sample_for(r.finished).counts, r, latency);
+    }
+    if (observer_ && *observer_) (*observer_)(r);
 }
 
 void recorder::record_interrupted() {

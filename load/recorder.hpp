@@ -11,6 +11,7 @@
 #include "load/results.hpp"
 
 #include <chrono>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -41,12 +42,18 @@ public:
         bool unexpected = false;  // a response whose status the step did not expect
         bool long_poll = false;
         std::string_view proxy_error{};  // X-Gatehouse-Error, when present
+        std::string_view server{};       // X-FEServer: the back end that answered, when present
         std::uint64_t latency_us = 0;
         std::uint64_t bytes_sent = 0;
         std::uint64_t bytes_received = 0;
         time_point finished{};
     };
     void record(const request& r);
+
+    // Also hands every recorded request to `observer` (outside the recorder's lock, on the
+    // recording thread). The scenario runner aligns requests with its own timeline this way.
+    using observer = std::function<void(const request&)>;
+    void set_observer(const observer* o) noexcept { observer_ = o; }
     // A request cut short by the end of the run: counted apart, never as an error.
     void record_interrupted();
 
@@ -87,6 +94,7 @@ private:
     std::unordered_map<std::string, std::uint32_t> key_ids_;
     std::vector<request_counts> keys_;
     std::vector<second_sample> pending_;  // seconds not yet taken, ascending
+    const observer* observer_ = nullptr;
 };
 
 }  // namespace gatehouse::load

@@ -90,6 +90,7 @@ struct load_runner::worker {
           supervisor_timer(ex) {
         if (p.duration) deadline = start + *p.duration;
         profile = rec.profile_id(o.workload_->name());
+        rec.set_observer(&p.observer);
         if (p.model.kind == model_kind::open) {
             if (auto own = o.workload_->own_schedule()) {
                 arrivals = std::move(*own);

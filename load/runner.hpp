@@ -15,6 +15,7 @@
 // as interrupted, and run() still returns everything observed.
 
 #include "load/pacing.hpp"
+#include "load/recorder.hpp"
 #include "load/results.hpp"
 #include "load/target.hpp"
 #include "load/workload.hpp"
@@ -53,6 +54,8 @@ struct plan {
     // After the duration: requests in flight may finish for this long, then are interrupted.
     std::chrono::milliseconds graceful_stop{2000};
     bool preflight = true;  // connect once before starting; failure is load_error(unreachable)
+    // Called for every request as it completes (from the worker threads). Optional.
+    recorder::observer observer{};
 };
 
 // Throws load_error(bad_option) naming the first invalid value.

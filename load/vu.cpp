@@ -114,6 +114,7 @@ awaitable<bool> vu::step(std::uint32_t profile, std::uint32_t key, const http_re
     r.unexpected = unexpected;
     r.long_poll = long_poll;
     if (auto e = response_.field("X-Gatehouse-Error")) r.proxy_error = *e;
+    if (auto fe = response_.field("X-FEServer")) r.server = *fe;
     r.latency_us = static_cast<std::uint64_t>(
         std::chrono::duration_cast<std::chrono::microseconds>(end - start).count());
     r.bytes_sent = response_.bytes_sent;

@@ -77,6 +77,23 @@ TEST(Recorder, LongPollLatencyStaysOutOfTheTotals) {
     EXPECT_EQ(s.urls.at("eas.Ping").latency.max(), 480'000'000u);
 }
 
+TEST(Recorder, ObserverSeesEveryRequestWithItsServer) {
+    fixture f;
+    std::vector<std::string> servers;
+    recorder::observer watch = [&](const recorder::request& r) {
+        servers.emplace_back(r.server);
+    };
+    f.rec.set_observer(&watch);
+    recorder::request r;
+    r.status = 200;
+    r.server = "EX02";
+    r.finished = f.start + 1s;
+    f.rec.record(r);
+    r.server = {};
+    f.rec.record(r);
+    EXPECT_EQ(servers, (std::vector<std::string>{"EX02", ""}));
+}
+
 TEST(Recorder, KeysBeyondTheLimitShareOther) {
     fixture f;
     for (std::size_t i = 0; i < recorder::max_keys; ++i) f.rec.key_id(std::to_string(i) + "k");
