@@ -85,6 +85,7 @@ struct virtual_connection {
     std::string out_server{};
     std::string in_server{};
     std::deque<bytes> to_client{};
+    std::uint32_t client_keepalive_ms = 300000;  // from CONN/B1
     bool in_closed = false;
     bool out_closed = false;
 };
@@ -123,6 +124,9 @@ struct farm_state {
     directory users;
     scoped_tables shared{};
     event_hub eas_changes{};
+    // The last Ping parameters per (user, device): an empty Ping reuses them (§6.4).
+    std::mutex eas_mutex{};
+    std::map<std::string, std::pair<std::uint32_t, std::vector<std::string>>> eas_ping_cache{};
     event_hub mapi_notifications{};
     event_hub ews_notifications{};
 };

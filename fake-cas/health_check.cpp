@@ -8,7 +8,7 @@ namespace gatehouse::fake_cas {
 awaitable<void> handle_health_check(request_context& ctx) {
     const auto v = ctx.where.dir;
     const auto& h = ctx.cfg().at(v).health;
-    if (!co_await drain_body(ctx)) ctx.close = true;
+    if (bool ok_ = co_await drain_body(ctx); !ok_) ctx.close = true;
     if (!ctx.is("GET") && !ctx.is("HEAD")) {
         ctx.reply_error(405);
         ctx.res.fields.add("Allow", "GET, HEAD");
@@ -18,9 +18,10 @@ awaitable<void> handle_health_check(request_context& ctx) {
     if (h.requires_auth) {
         const auto& schemes = ctx.cfg().at(v).auth;
         static const std::vector<auth_scheme> basic_only = {auth_scheme::basic};
-        if (!co_await require_auth(ctx, schemes.empty() ? basic_only : schemes)) co_return;
+        if (bool ok_ = co_await require_auth(ctx, schemes.empty() ? basic_only : schemes); !ok_) co_return;
     }
-    if (h.latency_ms != 0 && !co_await pause(ctx, ctx.snap->ms(h.latency_ms))) {
+    bool alive = co_await pause(ctx, ctx.snap->ms(h.latency_ms));
+    if (!alive) {
         ctx.close = true;
         ctx.responded = true;
         co_return;
@@ -50,8 +51,8 @@ awaitable<void> handle_health_check(request_context& ctx) {
 
 awaitable<void> handle_powershell(request_context& ctx) {
     // Remote PowerShell is Kerberos-only in practice; only its health page matters here.
-    if (!co_await require_auth(ctx, ctx.cfg().at(vdir::powershell).auth)) co_return;
-    if (!co_await drain_body(ctx)) ctx.close = true;
+    if (bool ok_ = co_await require_auth(ctx, ctx.cfg().at(vdir::powershell).auth); !ok_) co_return;
+    if (bool ok_ = co_await drain_body(ctx); !ok_) ctx.close = true;
     ctx.mark_proxied(ctx.user);
     ctx.reply(200, "text/html", "<html><body>Exchange Remote PowerShell</body></html>");
 }

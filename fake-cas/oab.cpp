@@ -79,13 +79,13 @@ awaitable<void> handle_oab(request_context& ctx) {
     const auto& c = ctx.cfg();
     bool head = ctx.is("HEAD");
     if (!ctx.is("GET") && !(head && c.oab.support_head)) {
-        if (!co_await drain_body(ctx)) ctx.close = true;
+        if (bool ok_ = co_await drain_body(ctx); !ok_) ctx.close = true;
         ctx.reply_error(405);
         ctx.res.fields.add("Allow", c.oab.support_head ? "GET, HEAD" : "GET");
         co_return;
     }
-    if (!co_await require_auth(ctx, c.at(vdir::oab).auth)) co_return;
-    if (!co_await drain_body(ctx)) ctx.close = true;
+    if (bool ok_ = co_await require_auth(ctx, c.at(vdir::oab).auth); !ok_) co_return;
+    if (bool ok_ = co_await drain_body(ctx); !ok_) ctx.close = true;
     ctx.mark_proxied(ctx.user);
 
     auto rest = ctx.where.rest;  // "/<guid>/<file>"
@@ -143,7 +143,7 @@ awaitable<void> handle_oab(request_context& ctx) {
         co_await send_head(ctx, std::nullopt);
         constexpr std::size_t piece = 16 * 1024;
         for (std::size_t at = 0; at < body.size(); at += piece)
-            if (co_await send_body(ctx, body.substr(at, piece))) co_return;
+            if (auto ec_ = co_await send_body(ctx, body.substr(at, piece)); ec_) co_return;
         co_await send_last_chunk(ctx);
         co_return;
     }

@@ -153,6 +153,11 @@ void server::start_listening() {
     });
 }
 
+void server::release_listener() {
+    acceptor_.reset();
+    listening_.store(false);
+}
+
 std::shared_ptr<const std::string> server::oab_file(const std::string& name, std::size_t size) {
     std::lock_guard lock(oab_mutex_);
     auto key = name + "|" + std::to_string(size);

@@ -84,6 +84,9 @@ public:
     asio::ssl::context* tls_context() { return tls_context_.get(); }
     const net::certificate* certificate() const { return certificate_.get(); }
 
+    // Drops the acceptor once the fleet's threads have stopped (before the contexts go).
+    void release_listener();
+
     // The worker context for the next connection.
     asio::io_context& next_worker();
 

@@ -286,7 +286,7 @@ awaitable<bool> read_body(request_context& ctx, std::uint64_t limit) {
         co_return false;
     }
     if (auto expect = ctx.header("Expect"); expect && net::iequals(*expect, "100-continue")) {
-        if (co_await send_continue(ctx)) {
+        if (auto ec_ = co_await send_continue(ctx); ec_) {
             ctx.close = true;
             co_return false;
         }
@@ -397,9 +397,12 @@ awaitable<void> hang(request_context& ctx) {
 }
 
 awaitable<bool> require_auth(request_context& ctx, const std::vector<auth_scheme>& schemes) {
-    if (authenticate(ctx, schemes)) co_return true;
-    if (!co_await drain(ctx)) ctx.close = true;
-    co_return false;
+    bool ok = authenticate(ctx, schemes);
+    if (!ok) {
+        bool drained = co_await drain(ctx);
+        if (!drained) ctx.close = true;
+    }
+    co_return ok;
 }
 
 namespace {
@@ -458,7 +461,7 @@ awaitable<void> serve(request_context& ctx) {
     auto knobs = combine(cfg.faults, vdir_enabled ? cfg.at(ctx.where.dir).faults : none);
     ctx.faults = decide_faults(knobs, ctx.conn.requests, ctx.conn.random);
     if (ctx.faults.latency.count() > 0) {
-        if (!co_await pause(ctx, ctx.snap->ms(static_cast<std::uint64_t>(ctx.faults.latency.count())))) {
+        if (bool ok_ = co_await pause(ctx, ctx.snap->ms(static_cast<std::uint64_t>(ctx.faults.latency.count()))); !ok_) {
             ctx.close = true;
             ctx.responded = true;
             co_return;
@@ -478,13 +481,13 @@ awaitable<void> serve(request_context& ctx) {
         co_return;
     }
     if (ctx.faults.error_status != 0) {
-        if (!co_await drain(ctx)) ctx.close = true;
+        if (bool ok_ = co_await drain(ctx); !ok_) ctx.close = true;
         ctx.reply_error(ctx.faults.error_status);
         if (ctx.faults.error_status == 503) ctx.res.fields.add("Retry-After", "30");
         co_return;
     }
     if (ctx.where.kind == route::root) {
-        if (!co_await drain(ctx)) ctx.close = true;
+        if (bool ok_ = co_await drain(ctx); !ok_) ctx.close = true;
         if (cfg.root_status >= 300 && cfg.root_status < 400) {
             ctx.res.status = cfg.root_status;
             ctx.res.fields.add("Location", cfg.root_location);
@@ -498,7 +501,7 @@ awaitable<void> serve(request_context& ctx) {
         co_return;
     }
     if (!vdir_enabled) {
-        if (!co_await drain(ctx)) ctx.close = true;
+        if (bool ok_ = co_await drain(ctx); !ok_) ctx.close = true;
         ctx.reply_error(404);
         co_return;
     }
@@ -508,7 +511,7 @@ awaitable<void> serve(request_context& ctx) {
     }
     const auto& health = cfg.at(ctx.where.dir).health;
     if (health.inactive_blocks_traffic && !ctx.srv.component_active(ctx.where.dir)) {
-        if (!co_await drain(ctx)) ctx.close = true;
+        if (bool ok_ = co_await drain(ctx); !ok_) ctx.close = true;
         ctx.reply_error(503);
         co_return;
     }
