@@ -78,13 +78,13 @@ std::optional<byte_range> parse_range(std::string_view h, std::uint64_t size, bo
 awaitable<void> handle_oab(request_context& ctx) {
     const auto& c = ctx.cfg();
     bool head = ctx.is("HEAD");
+    if (bool ok_ = co_await require_auth(ctx, c.at(vdir::oab).auth); !ok_) co_return;
     if (!ctx.is("GET") && !(head && c.oab.support_head)) {
         if (bool ok_ = co_await drain_body(ctx); !ok_) ctx.close = true;
         ctx.reply_error(405);
         ctx.res.fields.add("Allow", c.oab.support_head ? "GET, HEAD" : "GET");
         co_return;
     }
-    if (bool ok_ = co_await require_auth(ctx, c.at(vdir::oab).auth); !ok_) co_return;
     if (bool ok_ = co_await drain_body(ctx); !ok_) ctx.close = true;
     ctx.mark_proxied(ctx.user);
 

@@ -242,6 +242,13 @@ awaitable<void> handle_rpc(request_context& ctx) {
         ctx.reply_error(404);
         co_return;
     }
+    if (k.expect_100 == expect_mode::reject && ctx.header("Expect")) {
+        ctx.reply_error(417);
+        ctx.close = true;
+        co_return;
+    }
+    // IIS authenticates before it picks a handler, so a wrong verb is 401 first, then 405.
+    if (bool ok_ = co_await require_auth(ctx, c.at(vdir::rpc).auth); !ok_) co_return;
     bool in = ctx.is("RPC_IN_DATA"), out = ctx.is("RPC_OUT_DATA");
     if (!in && !out) {
         if (bool ok_ = co_await drain_body(ctx); !ok_) ctx.close = true;
@@ -249,12 +256,6 @@ awaitable<void> handle_rpc(request_context& ctx) {
         ctx.res.fields.add("Allow", "RPC_IN_DATA, RPC_OUT_DATA");
         co_return;
     }
-    if (k.expect_100 == expect_mode::reject && ctx.header("Expect")) {
-        ctx.reply_error(417);
-        ctx.close = true;
-        co_return;
-    }
-    if (bool ok_ = co_await require_auth(ctx, c.at(vdir::rpc).auth); !ok_) co_return;
     ctx.mark_proxied(ctx.user);
     if (k.rpc_error) {
         co_await rpc_error(ctx);

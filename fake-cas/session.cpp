@@ -111,24 +111,24 @@ awaitable<error_code> write_out(request_context& ctx, std::span<const asio::cons
                 piece = std::min<std::uint64_t>(piece, *ctx.cut_at - ctx.written);
             }
             if (f.bandwidth_bytes_per_s != 0) {
-                piece = std::min<std::uint64_t>(piece,
-                                                std::max<std::uint64_t>(1, f.bandwidth_bytes_per_s / 20));
+                // Each slice leaves when the rate allows its last byte: the client never sees
+                // more than bandwidth × elapsed bytes.
+                piece = std::min<std::uint64_t>(
+                    piece, std::max<std::uint64_t>(1, f.bandwidth_bytes_per_s / 20));
                 if (ctx.paced == 0) ctx.pace_start = steady_clock::now();
+                auto due = ctx.pace_start + std::chrono::microseconds((ctx.paced + piece) * 1'000'000 /
+                                                                      f.bandwidth_bytes_per_s);
+                if (due > steady_clock::now()) {
+                    asio::steady_timer t(co_await asio::this_coro::executor, due);
+                    co_await t.async_wait(use_nothrow);
+                }
+                ctx.paced += piece;
             }
             auto [ec, n] = co_await stream.write(asio::const_buffer(p, piece));
             ctx.written += n;
             if (ec) co_return ec;
             p += n;
             left -= n;
-            if (f.bandwidth_bytes_per_s != 0) {
-                ctx.paced += n;
-                auto due = ctx.pace_start +
-                           std::chrono::microseconds(ctx.paced * 1'000'000 / f.bandwidth_bytes_per_s);
-                if (due > steady_clock::now()) {
-                    asio::steady_timer t(co_await asio::this_coro::executor, due);
-                    co_await t.async_wait(use_nothrow);
-                }
-            }
         }
     }
     // A cut exactly at the end of what was asked: close now.
@@ -321,7 +321,10 @@ awaitable<std::tuple<error_code, std::size_t>> read_body_some(request_context& c
     co_return std::tuple{ec, n};
 }
 
-awaitable<error_code> send_response(request_context& ctx) {
+namespace {
+
+// Serialises ctx.res into conn.out (framing with Content-Length).
+void prepare_response(request_context& ctx) {
     ctx.responded = true;
     std::uint64_t length = ctx.res_body.size();
     finalize_head(ctx, length, false);
@@ -330,10 +333,21 @@ awaitable<error_code> send_response(request_context& ctx) {
     std::size_t body_bytes = ctx.head_only ? 0 : ctx.res_body.size();
     if (ctx.faults.close_mid_body)
         ctx.cut_at = ctx.conn.out.size() + std::max<std::uint64_t>(1, body_bytes / 2);
+}
+
+awaitable<error_code> write_prepared(request_context& ctx) {
+    std::size_t body_bytes = ctx.head_only ? 0 : ctx.res_body.size();
     std::array<asio::const_buffer, 2> bufs = {
         asio::const_buffer(ctx.conn.out.data(), ctx.conn.out.size()),
         asio::const_buffer(ctx.res_body.data(), body_bytes)};
     co_return co_await write_out(ctx, bufs);
+}
+
+}  // namespace
+
+awaitable<error_code> send_response(request_context& ctx) {
+    prepare_response(ctx);
+    co_return co_await write_prepared(ctx);
 }
 
 awaitable<error_code> send_head(request_context& ctx, std::optional<std::uint64_t> content_length) {
@@ -591,8 +605,24 @@ awaitable<void> run_connection(server& srv, tcp::socket socket) {
                 ctx.responded = true;
             }
         }
-        if (!ctx.responded && conn.stream.is_open()) co_await send_response(ctx);
-        record(ctx, conn);
+        if (!ctx.responded && conn.stream.is_open()) {
+            // The observation is recorded before the answer leaves, so a client that has its
+            // response also finds it counted; with write faults (whose outcome matters) after.
+            prepare_response(ctx);
+            bool planned = !ctx.faults.any_write_fault();
+            if (planned) {
+                ctx.written = conn.out.size() + (ctx.head_only ? 0 : ctx.res_body.size());
+                record(ctx, conn);
+                auto written = ctx.written;
+                co_await write_prepared(ctx);
+                ctx.written = written;
+            } else {
+                co_await write_prepared(ctx);
+                record(ctx, conn);
+            }
+        } else {
+            record(ctx, conn);
+        }
         if (ctx.close || !conn.stream.is_open()) break;
         if (!parser.is_done()) {
             // The handler left body bytes unread: skip them if few, else give up the connection.
