@@ -77,7 +77,7 @@ std::optional<eas_request> decode_base64_query(std::string_view query) {
 
 std::optional<eas_request> parse_query(std::string_view query) {
     if (query.empty()) return std::nullopt;
-    if (query.find('=') == std::string_view::npos) return decode_base64_query(query);
+    if (!form_value(query, "Cmd")) return decode_base64_query(query);
     eas_request r;
     r.command = form_value(query, "Cmd").value_or("");
     r.user = form_value(query, "User").value_or("");
@@ -248,8 +248,11 @@ awaitable<void> ping(request_context& ctx, const eas_request& r) {
             co_return;
         }
     }
-    co_await send_wbxml(ctx, changed.empty() ? ping_response(1, {}, std::nullopt)
-                                             : ping_response(2, changed, std::nullopt));
+    // Built before the co_await: GCC 12 destroys conditional-operator temporaries in an
+    // awaited call twice.
+    bytes answer = changed.empty() ? ping_response(1, {}, std::nullopt)
+                                   : ping_response(2, changed, std::nullopt);
+    co_await send_wbxml(ctx, answer);
 }
 
 }  // namespace

@@ -18,7 +18,9 @@ awaitable<void> handle_health_check(request_context& ctx) {
     if (h.requires_auth) {
         const auto& schemes = ctx.cfg().at(v).auth;
         static const std::vector<auth_scheme> basic_only = {auth_scheme::basic};
-        if (bool ok_ = co_await require_auth(ctx, schemes.empty() ? basic_only : schemes); !ok_) co_return;
+        const auto& use = schemes.empty() ? basic_only : schemes;
+        bool ok = co_await require_auth(ctx, use);
+        if (!ok) co_return;
     }
     bool alive = co_await pause(ctx, ctx.snap->ms(h.latency_ms));
     if (!alive) {
@@ -42,7 +44,7 @@ awaitable<void> handle_health_check(request_context& ctx) {
         case inactive_action::status: ctx.reply_error(h.inactive_status); break;
         case inactive_action::hang: co_await hang(ctx); break;
         case inactive_action::reset:
-            ctx.conn.stream.reset();
+            ctx.reset_after_record = true;
             ctx.close = true;
             ctx.responded = true;
             break;

@@ -79,7 +79,10 @@ awaitable<void> login(request_context& ctx) {
     }
     auto expires = std::chrono::system_clock::now() + std::chrono::duration_cast<std::chrono::system_clock::duration>(
                                                           ctx.snap->s(c.owa.cookie_ttl_s));
-    set_fba_cookies(ctx, seal_fba(ctx.snap->fba, user, password, expires), false);
+    // An unusable key (a CNG certificate, §9.2) seals with a key nobody holds, this server
+    // included.
+    auto key = c.owa.fba_key_unusable ? fba_key::derive(random_guid(), "unusable") : ctx.snap->fba;
+    set_fba_cookies(ctx, seal_fba(key, user, password, expires), false);
     ctx.res.fields.add("Location", destination);
     ctx.user = user;
     ctx.scheme = "FBA";

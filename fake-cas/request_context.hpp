@@ -85,6 +85,7 @@ struct request_context {
     bool chunked = false;        // the streamed body is chunked
     bool health_probe = false;
     bool responded = false;      // a final response was written (or deliberately none)
+    bool reset_after_record = false;  // send RST once the observation is recorded
     fault_plan faults{};
     std::uint64_t written = 0;  // response bytes written
     std::chrono::steady_clock::time_point pace_start{};  // bandwidth pacing

@@ -15,11 +15,7 @@ namespace {
 std::shared_ptr<const server_snapshot> make_snapshot(const farm_state& farm, server_config c) {
     auto s = std::make_shared<server_snapshot>();
     s->time_scale = farm.time_scale;
-    // fba_key_unusable: a key nobody can reproduce, and a fresh one per change, so that not
-    // even this server opens its own cookies (the CNG-certificate loop of §9.2).
-    std::string key_id = c.owa.fba_key_id;
-    if (c.owa.fba_key_unusable) key_id = "unusable|" + random_guid();
-    s->fba = fba_key::derive(farm.farm_secret, key_id);
+    s->fba = fba_key::derive(farm.farm_secret, c.owa.fba_key_id);
     s->canary_secret = c.owa.canary_scope == scope::farm
                            ? farm.farm_secret + "|canary"
                            : farm.farm_secret + "|canary|" + to_upper(c.netbios);

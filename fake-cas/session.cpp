@@ -482,7 +482,8 @@ awaitable<void> serve(request_context& ctx) {
         }
     }
     if (ctx.faults.reset) {
-        ctx.conn.stream.reset();
+        // Recorded first, so a client that sees the RST finds the request counted.
+        ctx.reset_after_record = true;
         ctx.close = true;
         ctx.responded = true;
         co_return;
@@ -584,6 +585,8 @@ awaitable<void> run_connection(server& srv, tcp::socket socket) {
         }
         conn.stream.expires_never();
         ++conn.requests;
+        // Knobs changed while the connection waited apply to this request.
+        snap = srv.snapshot();
         request_context ctx(conn, snap, parser);
         bool failed = false;
         try {
@@ -623,6 +626,7 @@ awaitable<void> run_connection(server& srv, tcp::socket socket) {
         } else {
             record(ctx, conn);
         }
+        if (ctx.reset_after_record) conn.stream.reset();
         if (ctx.close || !conn.stream.is_open()) break;
         if (!parser.is_done()) {
             // The handler left body bytes unread: skip them if few, else give up the connection.
