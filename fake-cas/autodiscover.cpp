@@ -226,7 +226,7 @@ awaitable<void> handle_autodiscover(request_context& ctx) {
         ctx.reply(200, "text/xml; charset=utf-8", error_600());
         co_return;
     }
-    auto user = ctx.srv.farm().users.lookup(address);
+    const auto& user = *ctx.srv.farm().users.lookup(address);
     if (schema.find("mobilesync") != std::string::npos) {
         ctx.reply(200, "text/xml; charset=utf-8", mobilesync_response(ctx, user));
         co_return;

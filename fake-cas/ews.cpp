@@ -224,7 +224,7 @@ std::string resolve_names(const request_context& ctx, pugi::xml_node op) {
     unsigned count = 0;
     for (const auto& name : {std::string("jdoe"), std::string("asmith"), std::string("bwayne"),
                              std::string("ckent"), needle}) {
-        auto m = ctx.srv.farm().users.lookup(name);
+        const auto& m = *ctx.srv.farm().users.lookup(name);
         if (!m.known || needle.empty()) continue;
         if (m.name.rfind(needle, 0) != 0 && to_lower(m.display_name).rfind(needle, 0) != 0) continue;
         if (resolutions.find(">" + m.email + "<") != std::string::npos) continue;
@@ -468,9 +468,17 @@ awaitable<void> handle_ews(request_context& ctx) {
                                              std::to_string(ctx.cfg().port) +
                                              "; path=/; secure; HttpOnly");
     // The mailbox: the anchor when given (delegate access), else the authenticated user.
-    std::string identity = ctx.user;
-    auto m = ctx.srv.farm().users.lookup(identity);
-    ews_mailbox box(m.name, m.email, m.display_name);
+    auto m = ctx.srv.farm().users.lookup(ctx.user);
+    auto& farm = ctx.srv.farm();
+    std::shared_ptr<const ews_mailbox> mailbox;
+    {
+        std::lock_guard lock(farm.mailbox_mutex);
+        if (farm.mailboxes.size() > 100000) farm.mailboxes.clear();
+        auto& slot = farm.mailboxes[m->name];
+        if (!slot) slot = std::make_shared<const ews_mailbox>(m->name, m->email, m->display_name);
+        mailbox = slot;
+    }
+    const auto& box = *mailbox;
     auto name = local_name(op.name());
     std::string result;
     if (name == "GetFolder")
@@ -484,13 +492,13 @@ awaitable<void> handle_ews(request_context& ctx) {
     else if (name == "ResolveNames")
         result = resolve_names(ctx, op);
     else if (name == "Subscribe")
-        result = subscribe(ctx, op, m.name);
+        result = subscribe(ctx, op, m->name);
     else if (name == "Unsubscribe")
         result = unsubscribe(ctx, op);
     else if (name == "GetEvents")
-        result = get_events(ctx, op, m.name);
+        result = get_events(ctx, op, m->name);
     else if (name == "GetStreamingEvents") {
-        co_await streaming(ctx, op, m.name);
+        co_await streaming(ctx, op, m->name);
         co_return;
     } else {
         auto op_name = std::string(name);

@@ -14,9 +14,22 @@ directory::directory(const fleet_config& fleet)
     if (backends_.empty()) backends_.emplace_back("EX01", "ex01." + dns_domain_);
 }
 
-mailbox_user directory::lookup(std::string_view identity) const {
+std::shared_ptr<const mailbox_user> directory::lookup(std::string_view identity) const {
+    auto name = normalize_user(identity);
+    {
+        std::lock_guard lock(cache_mutex_);
+        if (auto it = cache_.find(name); it != cache_.end()) return it->second;
+    }
+    auto m = std::make_shared<const mailbox_user>(resolve(name));
+    std::lock_guard lock(cache_mutex_);
+    if (cache_.size() > 100000) cache_.clear();  // accept-any mode meets unbounded names
+    cache_.emplace(name, m);
+    return m;
+}
+
+mailbox_user directory::resolve(const std::string& name) const {
     mailbox_user m;
-    m.name = normalize_user(identity);
+    m.name = name;
     auto it = users_.find(m.name);
     const user_account* account = it == users_.end() ? nullptr : &it->second;
     m.known = account != nullptr;

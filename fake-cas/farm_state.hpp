@@ -6,6 +6,7 @@
 // Thread-safe.
 
 #include "fake-cas/config.hpp"
+#include "fake-cas/ews_mailbox.hpp"
 #include "fake-cas/rts_pdu.hpp"
 #include "fake-cas/wakeup.hpp"
 
@@ -37,8 +38,9 @@ class directory {
 public:
     directory(const fleet_config& fleet);
     // Resolves any identity form ("CONTOSO\jdoe", "jdoe@contoso.com", "jdoe"). Unknown users
-    // are synthesised (known = false) so accept-any mode serves anyone.
-    mailbox_user lookup(std::string_view identity) const;
+    // are synthesised (known = false) so accept-any mode serves anyone. Results are cached (the
+    // directory never changes while a fleet runs); thread-safe.
+    std::shared_ptr<const mailbox_user> lookup(std::string_view identity) const;
     // The configured password check (verify mode); false for unknown users.
     bool check_password(std::string_view identity, std::string_view password) const;
     std::optional<std::string> password_of(std::string_view identity) const;
@@ -47,7 +49,11 @@ public:
     const std::string& email_domain() const { return email_domain_; }
 
 private:
+    mailbox_user resolve(const std::string& name) const;
+
     std::map<std::string, user_account> users_;
+    mutable std::mutex cache_mutex_;
+    mutable std::unordered_map<std::string, std::shared_ptr<const mailbox_user>> cache_;
     std::vector<std::pair<std::string, std::string>> backends_;  // netbios, fqdn
     std::string ad_domain_, dns_domain_, email_domain_;
 };
@@ -129,6 +135,9 @@ struct farm_state {
     std::map<std::string, std::pair<std::uint32_t, std::vector<std::string>>> eas_ping_cache{};
     event_hub mapi_notifications{};
     event_hub ews_notifications{};
+    // The EWS mailbox of each user, built once (it is a pure function of the user).
+    std::mutex mailbox_mutex{};
+    std::unordered_map<std::string, std::shared_ptr<const ews_mailbox>> mailboxes{};
 };
 
 }  // namespace gatehouse::fake_cas

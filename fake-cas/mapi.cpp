@@ -169,7 +169,8 @@ awaitable<void> handle_mapi(request_context& ctx) {
     if (bool ok_ = co_await require_auth(ctx, c.at(vdir::mapi).auth); !ok_) co_return;
     if (bool ok_ = co_await read_body(ctx, c.at(vdir::mapi).max_request_bytes); !ok_) co_return;
     ctx.mark_proxied(ctx.user);
-    auto user = ctx.srv.farm().users.lookup(ctx.user);
+    auto user_entry = ctx.srv.farm().users.lookup(ctx.user);
+    const auto& user = *user_entry;
     if (ctx.is("GET") || ctx.is("HEAD")) {
         ctx.reply(200, "text/html",
                   "<html><body>Exchange MAPI/HTTP Connectivity Endpoint<br><br>Version: " +

@@ -241,8 +241,8 @@ std::string request_context::url_host() const {
 
 void request_context::mark_proxied(std::string_view identity) {
     auto m = srv.farm().users.lookup(identity);
-    backend_netbios = m.backend_netbios;
-    backend_fqdn = m.backend_fqdn;
+    backend_netbios = m->backend_netbios;
+    backend_fqdn = m->backend_fqdn;
 }
 
 void request_context::reply(unsigned status, std::string_view content_type, std::string body) {

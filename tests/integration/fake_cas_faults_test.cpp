@@ -112,6 +112,9 @@ TEST_F(FaultsTest, StoppedListenerRefusesConnectionsAndStartsAgainOnTheSamePort)
     start(1);
     auto before = ep();
     test_client established(before);
+    // One answer proves the server accepted it (a connection still in the backlog would be
+    // reset when the listening socket closes).
+    ASSERT_EQ(established.roundtrip(make_request("GET", "/owa/HealthCheck.htm")).result_int(), 200);
     auto [status, body] = control("POST", "/servers/cas1/listening", R"({"listening": false})");
     ASSERT_EQ(status, 200u);
     EXPECT_EQ(body["listening"], false);
