@@ -29,12 +29,29 @@ struct eas_request {
 };
 
 std::string_view command_name(unsigned code) {
-    static constexpr std::string_view names[] = {
-        "Sync",        "SendMail",       "SmartForward", "SmartReply",     "GetAttachment",
-        "",            "",               "",             "",               "FolderSync",
-        "FolderCreate", "FolderDelete",  "FolderUpdate", "MoveItems",      "GetItemEstimate",
-        "MeetingResponse", "Search",     "Settings",     "Ping",           "ItemOperations",
-        "Provision",   "ResolveRecipients", "ValidateCert"};
+    static constexpr std::string_view names[] = {"Sync",
+                                                 "SendMail",
+                                                 "SmartForward",
+                                                 "SmartReply",
+                                                 "GetAttachment",
+                                                 "",
+                                                 "",
+                                                 "",
+                                                 "",
+                                                 "FolderSync",
+                                                 "FolderCreate",
+                                                 "FolderDelete",
+                                                 "FolderUpdate",
+                                                 "MoveItems",
+                                                 "GetItemEstimate",
+                                                 "MeetingResponse",
+                                                 "Search",
+                                                 "Settings",
+                                                 "Ping",
+                                                 "ItemOperations",
+                                                 "Provision",
+                                                 "ResolveRecipients",
+                                                 "ValidateCert"};
     return code < std::size(names) ? names[code] : std::string_view{};
 }
 
@@ -190,8 +207,8 @@ awaitable<void> ping(request_context& ctx, const eas_request& r) {
     std::optional<std::uint32_t> interval;
     std::vector<std::string> folders;
     if (!ctx.conn.body.empty()) {
-        auto doc = wbxml_decode({reinterpret_cast<const std::uint8_t*>(ctx.conn.body.data()),
-                                 ctx.conn.body.size()});
+        auto doc = wbxml_decode(
+            {reinterpret_cast<const std::uint8_t*>(ctx.conn.body.data()), ctx.conn.body.size()});
         if (!doc || doc->page != eas::page_ping || doc->token != eas::ping::ping) {
             co_await send_wbxml(ctx, ping_response(4, {}, std::nullopt));  // syntax error
             co_return;
@@ -278,7 +295,8 @@ awaitable<void> handle_activesync(request_context& ctx) {
         ctx.reply_error(501);
         co_return;
     }
-    if (bool ok_ = co_await read_body(ctx, c.at(vdir::activesync).max_request_bytes); !ok_) co_return;
+    if (bool ok_ = co_await read_body(ctx, c.at(vdir::activesync).max_request_bytes); !ok_)
+        co_return;
     ctx.mark_proxied(ctx.user);
     auto r = parse_query(ctx.query);
     if (!r) {
@@ -308,8 +326,8 @@ awaitable<void> handle_activesync(request_context& ctx) {
     } else if (net::iequals(cmd, "FolderSync")) {
         co_await send_wbxml(ctx, folder_sync_response());
     } else if (net::iequals(cmd, "Sync")) {
-        auto doc = wbxml_decode({reinterpret_cast<const std::uint8_t*>(ctx.conn.body.data()),
-                                 ctx.conn.body.size()});
+        auto doc = wbxml_decode(
+            {reinterpret_cast<const std::uint8_t*>(ctx.conn.body.data()), ctx.conn.body.size()});
         co_await send_wbxml(ctx, sync_response(doc));
     } else if (net::iequals(cmd, "Provision")) {
         co_await send_wbxml(ctx, provision_response());

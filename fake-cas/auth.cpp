@@ -19,9 +19,12 @@ std::string realm_of(const request_context& ctx) {
 
 std::string_view scheme_name(auth_scheme s) {
     switch (s) {
-        case auth_scheme::negotiate: return "Negotiate";
-        case auth_scheme::ntlm: return "NTLM";
-        case auth_scheme::basic: return "Basic";
+        case auth_scheme::negotiate:
+            return "Negotiate";
+        case auth_scheme::ntlm:
+            return "NTLM";
+        case auth_scheme::basic:
+            return "Basic";
     }
     return "";
 }
@@ -177,10 +180,12 @@ bool authenticate(request_context& ctx, const std::vector<auth_scheme>& schemes)
                 ctx.srv.obs().authenticated(conn.id, identity, name);
             }
             if (spnego)
-                ctx.www_authenticate_final = "Negotiate " + base64_encode(spnego_accept_completed());
+                ctx.www_authenticate_final =
+                    "Negotiate " + base64_encode(spnego_accept_completed());
             return true;
         }
-        case ntlm_handshake::outcome::reject: break;
+        case ntlm_handshake::outcome::reject:
+            break;
     }
     challenge(ctx, schemes);
     return false;

@@ -6,6 +6,7 @@
 
 #include <charconv>
 #include <cstdio>
+
 #include <pugixml.hpp>
 
 namespace gatehouse::fake_cas {
@@ -47,7 +48,8 @@ std::string error_600(std::string_view message = "Invalid Request") {
            "<Error Time=\"10:00:00.0000000\" Id=\"2594838815\">\r\n      <ErrorCode>600</ErrorCode>"
            "\r\n      <Message>" +
            std::string(message) +
-           "</Message>\r\n      <DebugData />\r\n    </Error>\r\n  </Response>\r\n</Autodiscover>\r\n";
+           "</Message>\r\n      <DebugData />\r\n    </Error>\r\n  "
+           "</Response>\r\n</Autodiscover>\r\n";
 }
 
 std::string outlook_response(const request_context& ctx, const mailbox_user& m, bool mapi_http) {
@@ -59,23 +61,27 @@ std::string outlook_response(const request_context& ctx, const mailbox_user& m, 
     auto version = server_version_hex(c.build);
     std::string account;
     if (c.autodiscover.redirect == redirect_mode::redirect_url) {
-        account = "<Account><AccountType>email</AccountType><Action>redirectUrl</Action>"
-                  "<RedirectUrl>" +
-                  xml_escape(c.autodiscover.redirect_target) + "</RedirectUrl></Account>";
+        account =
+            "<Account><AccountType>email</AccountType><Action>redirectUrl</Action>"
+            "<RedirectUrl>" +
+            xml_escape(c.autodiscover.redirect_target) + "</RedirectUrl></Account>";
     } else if (c.autodiscover.redirect == redirect_mode::redirect_addr) {
-        account = "<Account><AccountType>email</AccountType><Action>redirectAddr</Action>"
-                  "<RedirectAddr>" +
-                  xml_escape(c.autodiscover.redirect_target) + "</RedirectAddr></Account>";
+        account =
+            "<Account><AccountType>email</AccountType><Action>redirectAddr</Action>"
+            "<RedirectAddr>" +
+            xml_escape(c.autodiscover.redirect_target) + "</RedirectAddr></Account>";
     } else {
-        account = "<Account><AccountType>email</AccountType><Action>settings</Action>"
-                  "<MicrosoftOnline>False</MicrosoftOnline>";
+        account =
+            "<Account><AccountType>email</AccountType><Action>settings</Action>"
+            "<MicrosoftOnline>False</MicrosoftOnline>";
         if (mapi_http) {
             account += "<Protocol Type=\"mapiHttp\" Version=\"1\"><MailStore><InternalUrl>" + base +
                        "/mapi/emsmdb/?MailboxId=" + mailbox + "</InternalUrl><ExternalUrl>" + base +
                        "/mapi/emsmdb/?MailboxId=" + mailbox +
                        "</ExternalUrl></MailStore><AddressBook><InternalUrl>" + base +
                        "/mapi/nspi/?MailboxId=" + mailbox + "</InternalUrl><ExternalUrl>" + base +
-                       "/mapi/nspi/?MailboxId=" + mailbox + "</ExternalUrl></AddressBook></Protocol>";
+                       "/mapi/nspi/?MailboxId=" + mailbox +
+                       "</ExternalUrl></AddressBook></Protocol>";
         }
         account += "<Protocol><Type>EXCH</Type><Server>" + mailbox + "</Server><ServerDN>" +
                    "/o=Contoso/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Configuration/"
@@ -117,10 +123,12 @@ std::string mobilesync_response(const request_context& ctx, const mailbox_user& 
 
 bool host_acceptable(const request_context& ctx) {
     auto host = std::string(ctx.host());
-    if (auto colon = host.rfind(':'); colon != std::string::npos && host.find(']') == std::string::npos)
+    if (auto colon = host.rfind(':');
+        colon != std::string::npos && host.find(']') == std::string::npos)
         host.resize(colon);
     const auto& c = ctx.cfg();
-    if (net::iequals(host, c.fqdn) || (!c.external_host.empty() && net::iequals(host, c.external_host)))
+    if (net::iequals(host, c.fqdn) ||
+        (!c.external_host.empty() && net::iequals(host, c.external_host)))
         return true;
     error_code ec;
     asio::ip::make_address(host.front() == '[' ? host.substr(1, host.size() - 2) : host, ec);
@@ -191,7 +199,8 @@ awaitable<void> handle_autodiscover(request_context& ctx) {
         }
     }
     if (bool ok_ = co_await require_auth(ctx, c.at(vdir::autodiscover).auth); !ok_) co_return;
-    if (bool ok_ = co_await read_body(ctx, c.at(vdir::autodiscover).max_request_bytes); !ok_) co_return;
+    if (bool ok_ = co_await read_body(ctx, c.at(vdir::autodiscover).max_request_bytes); !ok_)
+        co_return;
     bool alive = co_await pause(ctx, ctx.snap->ms(k.latency_ms));
     if (!alive) {
         ctx.close = true;

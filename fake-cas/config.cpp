@@ -82,8 +82,7 @@ void validate(const server_config& s, const std::string& where) {
     for (auto v : all_vdirs) {
         const auto& f = s.at(v).faults;
         if (f.error_status != 0 && f.error_status < 200)
-            throw config_error(at("vdirs." + std::string(vdir_key(v)) +
-                                  ".faults.error_status") +
+            throw config_error(at("vdirs." + std::string(vdir_key(v)) + ".faults.error_status") +
                                ": must be a final status (>= 200)");
     }
     if (s.faults.error_status != 0 && s.faults.error_status < 200)

@@ -33,10 +33,10 @@ struct fault_knobs {
     latency_distribution distribution = latency_distribution::uniform;
     unsigned error_status = 0;  // 0: off; else answer this status for `error_rate` of requests
     double error_rate = 1.0;
-    double reset_rate = 0;           // TCP RST instead of an answer
-    double close_mid_body_rate = 0;  // close after the head and half of the body
-    double malformed_rate = 0;       // an unparsable status line, then close
-    std::uint64_t bandwidth_bytes_per_s = 0;        // 0: unlimited; else paced writes
+    double reset_rate = 0;                             // TCP RST instead of an answer
+    double close_mid_body_rate = 0;                    // close after the head and half of the body
+    double malformed_rate = 0;                         // an unparsable status line, then close
+    std::uint64_t bandwidth_bytes_per_s = 0;           // 0: unlimited; else paced writes
     std::optional<std::uint64_t> stall_after_bytes{};  // stop writing after N response bytes
     std::uint32_t close_after_requests = 0;  // keep-alive close after N requests (0: never)
 };
@@ -48,17 +48,17 @@ struct health_knobs {
     inactive_action inactive = inactive_action::status;
     unsigned inactive_status = 503;
     std::uint32_t latency_ms = 0;
-    std::uint32_t flap_every = 0;  // alternate the answer every N probes (0: never)
-    bool requires_auth = false;    // a pre-auth prompt in front of the page
-    bool fqdn_upper = true;        // body FQDN in upper case, as Exchange writes it
+    std::uint32_t flap_every = 0;          // alternate the answer every N probes (0: never)
+    bool requires_auth = false;            // a pre-auth prompt in front of the page
+    bool fqdn_upper = true;                // body FQDN in upper case, as Exchange writes it
     bool inactive_blocks_traffic = false;  // non-health requests get 503 while inactive
 };
 
 enum class auth_scheme { negotiate, ntlm, basic };
 
 struct vdir_config {
-    bool enabled = true;  // false: the vdir does not exist (404)
-    std::vector<auth_scheme> auth{};  // challenge order; empty for FBA and anonymous vdirs
+    bool enabled = true;                  // false: the vdir does not exist (404)
+    std::vector<auth_scheme> auth{};      // challenge order; empty for FBA and anonymous vdirs
     std::uint64_t max_request_bytes = 0;  // 0: unlimited
     fault_knobs faults{};
     health_knobs health{};
@@ -125,7 +125,7 @@ struct rpc_knobs {
     std::uint32_t reply_latency_ms = 0;
     std::uint32_t receive_window = 65536;
     expect_mode expect_100 = expect_mode::honour;
-    bool rpc_error = false;  // answer every channel HTTP/1.0 503 RPC Error: 6ba
+    bool rpc_error = false;        // answer every channel HTTP/1.0 503 RPC Error: 6ba
     bool validate_targets = true;  // target must end in :6001, :6002 or :6004
 };
 

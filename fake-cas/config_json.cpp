@@ -6,10 +6,11 @@
 #include <fstream>
 #include <initializer_list>
 #include <limits>
-#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 #include <utility>
+
+#include <nlohmann/json.hpp>
 
 namespace gatehouse::fake_cas {
 
@@ -74,7 +75,8 @@ public:
                  std::uint64_t max = std::numeric_limits<T>::max()) {
         if (auto* v = child(key)) {
             std::uint64_t n = 0;
-            if (!as_unsigned(*v, n)) fail(source_, join(path_, key), "must be a non-negative integer");
+            if (!as_unsigned(*v, n))
+                fail(source_, join(path_, key), "must be a non-negative integer");
             if (n < min || n > max)
                 fail(source_, join(path_, key),
                      "must be within [" + std::to_string(min) + ", " + std::to_string(max) + "]");
@@ -356,14 +358,16 @@ void visit(V& v, oab_knobs& o) {
     v.text("oab_guid", o.oab_guid, false);
 }
 
-constexpr enum_names<auth_scheme> scheme_names = {
-    {"Negotiate", auth_scheme::negotiate}, {"NTLM", auth_scheme::ntlm}, {"Basic", auth_scheme::basic}};
+constexpr enum_names<auth_scheme> scheme_names = {{"Negotiate", auth_scheme::negotiate},
+                                                  {"NTLM", auth_scheme::ntlm},
+                                                  {"Basic", auth_scheme::basic}};
 
 void read_schemes(reader& r, const char* key, std::vector<auth_scheme>& out) {
     auto* j = r.child(key);
     if (!j) return;
     auto path = join(r.path(), key);
-    if (!j->is_array()) fail(r.source(), path, "must be an array of \"Negotiate\", \"NTLM\", \"Basic\"");
+    if (!j->is_array())
+        fail(r.source(), path, "must be an array of \"Negotiate\", \"NTLM\", \"Basic\"");
     std::vector<auth_scheme> schemes;
     for (std::size_t i = 0; i < j->size(); ++i) {
         const auto& item = (*j)[i];
@@ -498,7 +502,8 @@ void read_identity(reader& r, server_config& s) {
             auto item_path = join(path, it.key());
             if (!net::iequals(it.key(), "ServerWideOffline") && !vdir_from_component(it.key()))
                 fail(r.source(), item_path, "unknown component");
-            if (!it.value().is_array()) fail(r.source(), item_path, "must be an array of requesters");
+            if (!it.value().is_array())
+                fail(r.source(), item_path, "must be an array of requesters");
             std::vector<std::string> requesters;
             for (auto& q : it.value()) {
                 if (!q.is_string()) fail(r.source(), item_path, "requesters must be strings");
@@ -517,8 +522,7 @@ void read_server(const json& j, const std::string& path, const std::string& sour
     r.finish();
 }
 
-void read_user(const json& j, const std::string& path, const std::string& source,
-               user_account& u) {
+void read_user(const json& j, const std::string& path, const std::string& source, user_account& u) {
     reader r(j, path, source);
     r.text("name", u.name, false);
     r.text("password", u.password);
@@ -616,8 +620,7 @@ fleet_config load_fleet_config(const std::string& path) {
 void apply_server_patch(server_config& server, const json& patch, const std::string& source) {
     if (!patch.is_object()) fail(source, "", "must be an object");
     for (const char* key : {"name", "address", "port", "tls", "inactive_components"})
-        if (patch.contains(key))
-            fail(source, key, "cannot change while the server runs");
+        if (patch.contains(key)) fail(source, key, "cannot change while the server runs");
     auto copy = server;
     reader r(patch, "", source);
     read_knobs(r, copy);
@@ -645,8 +648,8 @@ json to_json(const server_config& server) {
     j["fqdn"] = s.fqdn;
     j["address"] = s.address;
     j["port"] = s.port;
-    j["tls"] = {{"enabled", s.tls.enabled}, {"cert_file", s.tls.cert_file},
-                {"key_file", s.tls.key_file}};
+    j["tls"] = {
+        {"enabled", s.tls.enabled}, {"cert_file", s.tls.cert_file}, {"key_file", s.tls.key_file}};
     j["build"] = s.build;
     j["emit_fe_headers"] = s.emit_fe_headers;
     j["root_status"] = s.root_status;

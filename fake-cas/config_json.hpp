@@ -5,8 +5,9 @@
 
 #include "fake-cas/config.hpp"
 
-#include <nlohmann/json_fwd.hpp>
 #include <string>
+
+#include <nlohmann/json_fwd.hpp>
 
 namespace gatehouse::fake_cas {
 

@@ -81,8 +81,9 @@ reply inject(fleet* f, server_handle* s, const json& j) {
     auto kind_text = j.value("kind", std::string());
     auto kind = parse_event_kind(kind_text);
     if (!kind)
-        return error(400, "kind: must be \"eas_ping_change\", \"mapi_notification\" or "
-                          "\"ews_notification\"");
+        return error(400,
+                     "kind: must be \"eas_ping_change\", \"mapi_notification\" or "
+                     "\"ews_notification\"");
     if (!j.contains("user") || !j["user"].is_string())
         return error(400, "user: is required (a user name, or \"*\")");
     auto payload = j.value("payload", std::string());
@@ -113,7 +114,8 @@ reply route(fleet& f, const std::string& method, std::string_view target, const 
     }
     if (parts.size() == 1 && parts[0] == "authority.pem" && method == "GET")
         return {200, {}, f.authority().chain_pem};
-    if (parts.size() == 1 && parts[0] == "inject" && method == "POST") return inject(&f, nullptr, j);
+    if (parts.size() == 1 && parts[0] == "inject" && method == "POST")
+        return inject(&f, nullptr, j);
     if (parts.size() == 1 && parts[0] == "observations" && method == "GET") {
         json all = json::object();
         for (std::size_t i = 0; i < f.size(); ++i)
@@ -231,7 +233,8 @@ awaitable<void> serve_control(fleet* f, tcp::socket socket) {
         std::string payload = r.text.empty() ? r.body.dump(2) + "\n" : r.text;
         net::http_head res;
         res.status = r.status;
-        res.fields.add("Content-Type", r.text.empty() ? "application/json" : "application/x-pem-file");
+        res.fields.add("Content-Type",
+                       r.text.empty() ? "application/json" : "application/x-pem-file");
         res.fields.add("Date", net::http_date());
         res.fields.add("Content-Length", std::to_string(payload.size()));
         if (too_large) res.fields.add("Connection", "close");

@@ -5,8 +5,9 @@
 
 #include "net/awaitable.hpp"
 
-#include <boost/asio/io_context.hpp>
 #include <memory>
+
+#include <boost/asio/io_context.hpp>
 
 namespace gatehouse::fake_cas {
 

@@ -2,16 +2,16 @@
 
 #include "net/http_message.hpp"
 
-#include <openssl/rand.h>
 #include <stdexcept>
+
+#include <openssl/rand.h>
 
 namespace gatehouse::fake_cas {
 
 namespace {
 
 constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-constexpr char url_alphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+constexpr char url_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 std::string encode(std::span<const std::uint8_t> data, const char* table, bool pad) {
     std::string out;
@@ -96,12 +96,18 @@ void append_utf8(std::string& out, std::uint32_t cp) {
 
 }  // namespace
 
-std::string base64_encode(std::span<const std::uint8_t> data) { return encode(data, alphabet, true); }
-std::optional<bytes> base64_decode(std::string_view text) { return decode(text, false); }
+std::string base64_encode(std::span<const std::uint8_t> data) {
+    return encode(data, alphabet, true);
+}
+std::optional<bytes> base64_decode(std::string_view text) {
+    return decode(text, false);
+}
 std::string base64url_encode(std::span<const std::uint8_t> data) {
     return encode(data, url_alphabet, false);
 }
-std::optional<bytes> base64url_decode(std::string_view text) { return decode(text, true); }
+std::optional<bytes> base64url_decode(std::string_view text) {
+    return decode(text, true);
+}
 
 std::string hex_encode(std::span<const std::uint8_t> data) {
     static constexpr char digits[] = "0123456789abcdef";
@@ -223,12 +229,23 @@ std::string xml_escape(std::string_view text) {
     out.reserve(text.size());
     for (char c : text) {
         switch (c) {
-            case '&': out += "&amp;"; break;
-            case '<': out += "&lt;"; break;
-            case '>': out += "&gt;"; break;
-            case '"': out += "&quot;"; break;
-            case '\'': out += "&apos;"; break;
-            default: out.push_back(c);
+            case '&':
+                out += "&amp;";
+                break;
+            case '<':
+                out += "&lt;";
+                break;
+            case '>':
+                out += "&gt;";
+                break;
+            case '"':
+                out += "&quot;";
+                break;
+            case '\'':
+                out += "&apos;";
+                break;
+            default:
+                out.push_back(c);
         }
     }
     return out;

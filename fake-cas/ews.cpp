@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <charconv>
+
 #include <pugixml.hpp>
 
 namespace gatehouse::fake_cas {
@@ -56,8 +57,8 @@ std::string version_header(const server_config& c) {
     return "<h:ServerVersionInfo MajorVersion=\"" + std::to_string(parts[0]) +
            "\" MinorVersion=\"" + std::to_string(parts[1]) + "\" MajorBuildNumber=\"" +
            std::to_string(parts[2]) + "\" MinorBuildNumber=\"" + std::to_string(parts[3]) +
-           "\" Version=\"V2017_07_11\" xmlns:h=\"" + std::string(types_ns) +
-           "\" xmlns=\"" + std::string(types_ns) +
+           "\" Version=\"V2017_07_11\" xmlns:h=\"" + std::string(types_ns) + "\" xmlns=\"" +
+           std::string(types_ns) +
            "\" xmlns:xsd=\"http://www.w3.org/2001/XMLSchema\" "
            "xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\"/>";
 }
@@ -79,7 +80,8 @@ std::string response(std::string_view op, std::string_view messages) {
 }
 
 std::string message(std::string_view op, std::string_view content) {
-    return "<m:" + std::string(op) + "ResponseMessage ResponseClass=\"Success\"><m:ResponseCode>"
+    return "<m:" + std::string(op) +
+           "ResponseMessage ResponseClass=\"Success\"><m:ResponseCode>"
            "NoError</m:ResponseCode>" +
            std::string(content) + "</m:" + std::string(op) + "ResponseMessage>";
 }
@@ -87,14 +89,15 @@ std::string message(std::string_view op, std::string_view content) {
 std::string error_message(std::string_view op, std::string_view code, std::string_view text) {
     return "<m:" + std::string(op) + "ResponseMessage ResponseClass=\"Error\"><m:MessageText>" +
            xml_escape(text) + "</m:MessageText><m:ResponseCode>" + std::string(code) +
-           "</m:ResponseCode><m:DescriptiveLinkKey>0</m:DescriptiveLinkKey></m:" +
-           std::string(op) + "ResponseMessage>";
+           "</m:ResponseCode><m:DescriptiveLinkKey>0</m:DescriptiveLinkKey></m:" + std::string(op) +
+           "ResponseMessage>";
 }
 
 std::string folder_xml(const ews_folder& f) {
-    std::string x = "<t:" + f.element + "><t:FolderId Id=\"" + f.id + "\" ChangeKey=\"" +
-                    f.change_key + "\"/>";
-    if (!f.parent_id.empty()) x += "<t:ParentFolderId Id=\"" + f.parent_id + "\" ChangeKey=\"AQAAAA==\"/>";
+    std::string x =
+        "<t:" + f.element + "><t:FolderId Id=\"" + f.id + "\" ChangeKey=\"" + f.change_key + "\"/>";
+    if (!f.parent_id.empty())
+        x += "<t:ParentFolderId Id=\"" + f.parent_id + "\" ChangeKey=\"AQAAAA==\"/>";
     if (!f.folder_class.empty()) x += "<t:FolderClass>" + f.folder_class + "</t:FolderClass>";
     x += "<t:DisplayName>" + xml_escape(f.display_name) + "</t:DisplayName><t:TotalCount>" +
          std::to_string(f.total) + "</t:TotalCount><t:ChildFolderCount>" +
@@ -126,7 +129,8 @@ std::string item_xml(const ews_item& i, bool with_body) {
 // The folder a FolderId/DistinguishedFolderId element names.
 const ews_folder* resolve_folder(const ews_mailbox& box, pugi::xml_node id) {
     auto name = local_name(id.name());
-    if (name == "DistinguishedFolderId") return box.by_distinguished(id.attribute("Id").as_string());
+    if (name == "DistinguishedFolderId")
+        return box.by_distinguished(id.attribute("Id").as_string());
     if (name == "FolderId") return box.by_id(id.attribute("Id").as_string());
     return nullptr;
 }
@@ -163,12 +167,11 @@ std::string find_folder(const ews_mailbox& box, pugi::xml_node op) {
         auto children = box.children(*f, deep);
         std::string folders;
         for (auto* c : children) folders += folder_xml(*c);
-        messages += message("FindFolder", "<m:RootFolder IndexedPagingOffset=\"" +
-                                              std::to_string(children.size()) +
-                                              "\" TotalItemsInView=\"" +
-                                              std::to_string(children.size()) +
-                                              "\" IncludesLastItemInRange=\"true\"><t:Folders>" +
-                                              folders + "</t:Folders></m:RootFolder>");
+        messages += message(
+            "FindFolder", "<m:RootFolder IndexedPagingOffset=\"" + std::to_string(children.size()) +
+                              "\" TotalItemsInView=\"" + std::to_string(children.size()) +
+                              "\" IncludesLastItemInRange=\"true\"><t:Folders>" + folders +
+                              "</t:Folders></m:RootFolder>");
     }
     return response("FindFolder", messages);
 }
@@ -191,12 +194,12 @@ std::string find_item(const ews_mailbox& box, pugi::xml_node op) {
         std::string list;
         std::size_t end = std::min(items.size(), offset + max);
         for (std::size_t i = offset; i < end; ++i) list += item_xml(*items[i], false);
-        messages += message(
-            "FindItem", "<m:RootFolder IndexedPagingOffset=\"" + std::to_string(end) +
-                            "\" TotalItemsInView=\"" + std::to_string(items.size()) +
-                            "\" IncludesLastItemInRange=\"" +
-                            (end >= items.size() ? "true" : "false") + "\"><t:Items>" + list +
-                            "</t:Items></m:RootFolder>");
+        messages +=
+            message("FindItem", "<m:RootFolder IndexedPagingOffset=\"" + std::to_string(end) +
+                                    "\" TotalItemsInView=\"" + std::to_string(items.size()) +
+                                    "\" IncludesLastItemInRange=\"" +
+                                    (end >= items.size() ? "true" : "false") + "\"><t:Items>" +
+                                    list + "</t:Items></m:RootFolder>");
     }
     return response("FindItem", messages);
 }
@@ -226,7 +229,8 @@ std::string resolve_names(const request_context& ctx, pugi::xml_node op) {
                              std::string("ckent"), needle}) {
         const auto& m = *ctx.srv.farm().users.lookup(name);
         if (!m.known || needle.empty()) continue;
-        if (m.name.rfind(needle, 0) != 0 && to_lower(m.display_name).rfind(needle, 0) != 0) continue;
+        if (m.name.rfind(needle, 0) != 0 && to_lower(m.display_name).rfind(needle, 0) != 0)
+            continue;
         if (resolutions.find(">" + m.email + "<") != std::string::npos) continue;
         resolutions += "<t:Resolution><t:Mailbox><t:Name>" + xml_escape(m.display_name) +
                        "</t:Name><t:EmailAddress>" + xml_escape(m.email) +
@@ -238,21 +242,21 @@ std::string resolve_names(const request_context& ctx, pugi::xml_node op) {
         return response("ResolveNames",
                         error_message("ResolveNames", "ErrorNameResolutionNoResults",
                                       "No results were found."));
-    return response("ResolveNames",
-                    message("ResolveNames", "<m:ResolutionSet TotalItemsInView=\"" +
-                                                std::to_string(count) +
-                                                "\" IncludesLastItemInRange=\"true\">" +
-                                                resolutions + "</m:ResolutionSet>"));
+    return response(
+        "ResolveNames",
+        message("ResolveNames", "<m:ResolutionSet TotalItemsInView=\"" + std::to_string(count) +
+                                    "\" IncludesLastItemInRange=\"true\">" + resolutions +
+                                    "</m:ResolutionSet>"));
 }
 
 std::string notification_xml(std::string_view subscription, const std::string& user,
                              const std::vector<std::string>& events) {
-    std::string x = "<m:Notification><t:SubscriptionId>" + std::string(subscription) +
-                    "</t:SubscriptionId>";
+    std::string x =
+        "<m:Notification><t:SubscriptionId>" + std::string(subscription) + "</t:SubscriptionId>";
     unsigned n = 0;
     for (const auto& e : events) {
-        auto item_id = base64_encode("AAMk|item|" + user + "|notification|" + e + "|" +
-                                     std::to_string(n++));
+        auto item_id =
+            base64_encode("AAMk|item|" + user + "|notification|" + e + "|" + std::to_string(n++));
         x += "<t:NewMailEvent><t:Watermark>AQAAAA" + std::to_string(n) +
              "</t:Watermark><t:TimeStamp>2025-07-01T10:00:00Z</t:TimeStamp><t:ItemId Id=\"" +
              item_id + "\" ChangeKey=\"CQAAAA==\"/><t:ParentFolderId Id=\"" +
@@ -264,28 +268,27 @@ std::string notification_xml(std::string_view subscription, const std::string& u
 
 std::string streaming_envelope(const server_config& c, std::string_view status,
                                std::string_view notifications) {
-    return envelope(c, response("GetStreamingEvents",
-                                "<m:GetStreamingEventsResponseMessage ResponseClass=\"Success\">"
-                                "<m:ResponseCode>NoError</m:ResponseCode>" +
-                                    (notifications.empty() ? std::string()
-                                                           : "<m:Notifications>" +
-                                                                 std::string(notifications) +
-                                                                 "</m:Notifications>") +
-                                    "<m:ConnectionStatus>" + std::string(status) +
-                                    "</m:ConnectionStatus></m:GetStreamingEventsResponseMessage>"));
+    return envelope(
+        c, response("GetStreamingEvents",
+                    "<m:GetStreamingEventsResponseMessage ResponseClass=\"Success\">"
+                    "<m:ResponseCode>NoError</m:ResponseCode>" +
+                        (notifications.empty() ? std::string()
+                                               : "<m:Notifications>" + std::string(notifications) +
+                                                     "</m:Notifications>") +
+                        "<m:ConnectionStatus>" + std::string(status) +
+                        "</m:ConnectionStatus></m:GetStreamingEventsResponseMessage>"));
 }
 
 std::string soap_fault(const server_config& c, std::string_view code, std::string_view text,
                        std::string_view extra_xml = {}) {
-    return envelope(c, "<s:Fault><faultcode xmlns:a=\"" + std::string(types_ns) + "\">a:" +
-                           std::string(code) + "</faultcode><faultstring xml:lang=\"en-US\">" +
-                           xml_escape(text) +
-                           "</faultstring><detail><e:ResponseCode xmlns:e=\"" +
-                           "http://schemas.microsoft.com/exchange/services/2006/errors\">" +
-                           std::string(code) + "</e:ResponseCode><e:Message xmlns:e=\"" +
-                           "http://schemas.microsoft.com/exchange/services/2006/errors\">" +
-                           xml_escape(text) + "</e:Message>" + std::string(extra_xml) +
-                           "</detail></s:Fault>");
+    return envelope(
+        c, "<s:Fault><faultcode xmlns:a=\"" + std::string(types_ns) + "\">a:" + std::string(code) +
+               "</faultcode><faultstring xml:lang=\"en-US\">" + xml_escape(text) +
+               "</faultstring><detail><e:ResponseCode xmlns:e=\"" +
+               "http://schemas.microsoft.com/exchange/services/2006/errors\">" + std::string(code) +
+               "</e:ResponseCode><e:Message xmlns:e=\"" +
+               "http://schemas.microsoft.com/exchange/services/2006/errors\">" + xml_escape(text) +
+               "</e:Message>" + std::string(extra_xml) + "</detail></s:Fault>");
 }
 
 awaitable<void> streaming(request_context& ctx, pugi::xml_node op, const std::string& user) {
@@ -331,7 +334,8 @@ awaitable<void> streaming(request_context& ctx, pugi::xml_node op, const std::st
         if (!events.empty()) {
             std::string notes;
             for (const auto& id : ids) notes += notification_xml(id, normalize_user(user), events);
-            if (auto ec_ = co_await send_body(ctx, streaming_envelope(c, "OK", notes)); ec_) co_return;
+            if (auto ec_ = co_await send_body(ctx, streaming_envelope(c, "OK", notes)); ec_)
+                co_return;
             next_keepalive = steady_clock::now() + keepalive;
         }
         auto deadline = std::min(next_keepalive, end);
@@ -426,11 +430,13 @@ awaitable<void> handle_ews(request_context& ctx) {
         co_return;
     }
     switch (k.throttle) {
-        case throttle_mode::none: break;
+        case throttle_mode::none:
+            break;
         case throttle_mode::soap_busy:
             ctx.reply(500, "text/xml; charset=utf-8",
-                      soap_fault(c, "ErrorServerBusy", "The server cannot service this request "
-                                                       "right now. Try again later.",
+                      soap_fault(c, "ErrorServerBusy",
+                                 "The server cannot service this request "
+                                 "right now. Try again later.",
                                  "<t:MessageXml xmlns:t=\"" + std::string(types_ns) +
                                      "\"><t:Value Name=\"BackOffMilliseconds\">" +
                                      std::to_string(k.throttle_backoff_ms) +

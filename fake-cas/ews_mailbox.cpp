@@ -70,9 +70,10 @@ ews_mailbox::ews_mailbox(std::string user, std::string email, std::string displa
         item.body = "Hello " + display_name_ + ",\r\n\r\nThis is message " + std::to_string(n) +
                     " of the simulated mailbox.\r\n";
         item.from_name = *m.from ? m.from : display_name_;
-        item.from_email = *m.from ? to_lower(std::string(m.from).substr(0, std::string(m.from).find(' '))) +
-                                         "@contoso.com"
-                                  : email_;
+        item.from_email =
+            *m.from ? to_lower(std::string(m.from).substr(0, std::string(m.from).find(' '))) +
+                          "@contoso.com"
+                    : email_;
         char stamp[32];
         std::snprintf(stamp, sizeof stamp, "2025-07-01T%02u:%02u:00Z", 8 + n, (n * 7) % 60);
         item.received = stamp;

@@ -10,7 +10,8 @@ directory::directory(const fleet_config& fleet)
       dns_domain_(fleet.dns_domain),
       email_domain_(fleet.email_domain) {
     for (const auto& u : fleet.users) users_[to_lower(u.name)] = u;
-    for (const auto& s : fleet.servers) backends_.emplace_back(to_upper(s.netbios), to_lower(s.fqdn));
+    for (const auto& s : fleet.servers)
+        backends_.emplace_back(to_upper(s.netbios), to_lower(s.fqdn));
     if (backends_.empty()) backends_.emplace_back("EX01", "ex01." + dns_domain_);
 }
 
@@ -57,8 +58,8 @@ mailbox_user directory::resolve(const std::string& name) const {
         m.backend_netbios = backend;
         m.backend_fqdn = to_lower(backend) + "." + dns_domain_;
     }
-    m.legacy_dn = "/o=Contoso/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/cn=" +
-                  m.name;
+    m.legacy_dn =
+        "/o=Contoso/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/cn=" + m.name;
     return m;
 }
 

@@ -23,9 +23,7 @@ public:
 class default_random final : public random_source {
 public:
     explicit default_random(std::uint64_t seed) : engine_(seed) {}
-    double uniform() override {
-        return std::uniform_real_distribution<double>(0.0, 1.0)(engine_);
-    }
+    double uniform() override { return std::uniform_real_distribution<double>(0.0, 1.0)(engine_); }
 
 private:
     std::mt19937_64 engine_;
@@ -39,10 +37,10 @@ fault_knobs combine(const fault_knobs& server, const fault_knobs& vdir);
 // whatever is answered.
 struct fault_plan {
     std::chrono::milliseconds latency{0};  // unscaled; the caller applies time_scale
-    bool reset = false;                     // RST, no answer
-    bool malformed = false;                 // unparsable status line, then close
-    unsigned error_status = 0;              // answer this instead of the real response
-    bool close_mid_body = false;            // close after the head and half the body
+    bool reset = false;                    // RST, no answer
+    bool malformed = false;                // unparsable status line, then close
+    unsigned error_status = 0;             // answer this instead of the real response
+    bool close_mid_body = false;           // close after the head and half the body
     std::uint64_t bandwidth_bytes_per_s = 0;
     std::optional<std::uint64_t> stall_after_bytes{};
     bool close_after = false;  // this is the last request of the connection (Connection: close)

@@ -4,6 +4,7 @@
 
 #include <cstring>
 #include <memory>
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -76,8 +77,8 @@ fba_cookies seal_fba(const fba_key& key, std::string_view user, std::string_view
     auto wrapped_key = crypt(EVP_aes_256_cbc(), key.encryption, wrap_iv, content_key, true);
     auto wrapped_iv = crypt(EVP_aes_256_cbc(), key.encryption, wrap_iv, iv, true);
     auto seconds = std::chrono::duration_cast<std::chrono::seconds>(expires.time_since_epoch());
-    auto ttl = crypt(EVP_aes_128_cbc(), content_key, iv, as_bytes(std::to_string(seconds.count())),
-                     true);
+    auto ttl =
+        crypt(EVP_aes_128_cbc(), content_key, iv, as_bytes(std::to_string(seconds.count())), true);
     std::string basic = "Basic " + base64_encode(std::string(user) + ":" + std::string(password));
     auto data = crypt(EVP_aes_128_cbc(), content_key, iv, as_bytes(basic), true);
     fba_cookies c;

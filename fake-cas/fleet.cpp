@@ -7,11 +7,12 @@
 #include "fake-cas/server.hpp"
 #include "net/log.hpp"
 
+#include <fstream>
+#include <sstream>
+
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 namespace gatehouse::fake_cas {
 
@@ -28,9 +29,14 @@ std::string read_file(const std::string& path, const std::string& where) {
 // Names a server certificate covers: the server's own names, the farm's external names, and
 // loopback, so clients can verify it whichever name they connect with.
 std::vector<std::string> certificate_names(const server_config& s, const fleet_config& f) {
-    std::vector<std::string> names = {to_lower(s.fqdn), to_lower(s.netbios),
-                                      "mail." + f.email_domain, "autodiscover." + f.email_domain,
-                                      f.email_domain, "localhost", "127.0.0.1", "::1"};
+    std::vector<std::string> names = {to_lower(s.fqdn),
+                                      to_lower(s.netbios),
+                                      "mail." + f.email_domain,
+                                      "autodiscover." + f.email_domain,
+                                      f.email_domain,
+                                      "localhost",
+                                      "127.0.0.1",
+                                      "::1"};
     if (!s.external_host.empty()) names.push_back(s.external_host);
     error_code ec;
     auto address = asio::ip::make_address(s.address, ec);
@@ -53,9 +59,12 @@ namespace {
 std::size_t inject_into(farm_state& farm, event_kind kind, const std::string& user,
                         const std::string& payload) {
     switch (kind) {
-        case event_kind::eas_ping_change: return farm.eas_changes.inject(user, payload);
-        case event_kind::mapi_notification: return farm.mapi_notifications.inject(user, payload);
-        case event_kind::ews_notification: return farm.ews_notifications.inject(user, payload);
+        case event_kind::eas_ping_change:
+            return farm.eas_changes.inject(user, payload);
+        case event_kind::mapi_notification:
+            return farm.mapi_notifications.inject(user, payload);
+        case event_kind::ews_notification:
+            return farm.ews_notifications.inject(user, payload);
     }
     return 0;
 }
@@ -64,9 +73,15 @@ std::size_t inject_into(farm_state& farm, event_kind kind, const std::string& us
 
 // --- server_handle ---------------------------------------------------------------------------
 
-const std::string& server_handle::name() const { return server_.name(); }
-tcp::endpoint server_handle::endpoint() const { return server_.endpoint(); }
-bool server_handle::tls() const { return server_.tls(); }
+const std::string& server_handle::name() const {
+    return server_.name();
+}
+tcp::endpoint server_handle::endpoint() const {
+    return server_.endpoint();
+}
+bool server_handle::tls() const {
+    return server_.tls();
+}
 
 std::string server_handle::url() const {
     auto ep = endpoint();
@@ -79,7 +94,9 @@ std::string server_handle::url() const {
     return out;
 }
 
-server_config server_handle::config() const { return server_.config(); }
+server_config server_handle::config() const {
+    return server_.config();
+}
 
 void server_handle::patch(const nlohmann::json& patch) {
     auto c = server_.config();
@@ -93,7 +110,8 @@ void server_handle::update(const std::function<void(server_config&)>& change) {
     change(c);
     if (c.name != before.name || c.address != before.address || c.port != before.port ||
         c.tls.enabled != before.tls.enabled)
-        throw config_error("update: name, address, port and tls cannot change while the server runs");
+        throw config_error(
+            "update: name, address, port and tls cannot change while the server runs");
     validate(c, "");
     server_.set_config(std::move(c));
 }
@@ -111,10 +129,18 @@ std::map<std::string, std::vector<std::string>> server_handle::inactive_componen
     return out;
 }
 
-bool server_handle::component_active(vdir v) const { return server_.component_active(v); }
-void server_handle::stop_listening() { server_.stop_listening(); }
-void server_handle::start_listening() { server_.start_listening(); }
-bool server_handle::listening() const { return server_.listening(); }
+bool server_handle::component_active(vdir v) const {
+    return server_.component_active(v);
+}
+void server_handle::stop_listening() {
+    server_.stop_listening();
+}
+void server_handle::start_listening() {
+    server_.start_listening();
+}
+bool server_handle::listening() const {
+    return server_.listening();
+}
 
 std::size_t server_handle::inject(event_kind kind, const std::string& user,
                                   const std::string& payload) {
@@ -125,7 +151,9 @@ observation_snapshot server_handle::observations(bool with_log) const {
     return server_.obs().snapshot(with_log);
 }
 
-void server_handle::reset_observations() { server_.obs().reset(); }
+void server_handle::reset_observations() {
+    server_.obs().reset();
+}
 
 // --- fleet -----------------------------------------------------------------------------------
 
@@ -149,13 +177,15 @@ fleet::fleet(fleet_config config) : config_(std::move(config)) {
                 cert = net::issue_certificate(authority_, certificate_names(s, config_));
         }
         auto& acceptor_context = *contexts_[i % contexts_.size()];
-        servers_.push_back(std::make_unique<fake_cas::server>(
-            *farm_, s, config_, acceptor_context, workers, cert ? &*cert : nullptr));
+        servers_.push_back(std::make_unique<fake_cas::server>(*farm_, s, config_, acceptor_context,
+                                                              workers, cert ? &*cert : nullptr));
     }
     for (auto& s : servers_) handles_.emplace_back(*s);
 }
 
-fleet::~fleet() { stop(); }
+fleet::~fleet() {
+    stop();
+}
 
 void fleet::start() {
     if (running_) return;
@@ -211,7 +241,9 @@ void fleet::stop() {
     contexts_.clear();
 }
 
-server_handle& fleet::server(std::size_t index) { return handles_.at(index); }
+server_handle& fleet::server(std::size_t index) {
+    return handles_.at(index);
+}
 
 server_handle& fleet::server(std::string_view name) {
     if (auto* h = find(name)) return *h;

@@ -41,8 +41,12 @@ awaitable<void> handle_health_check(request_context& ctx) {
         co_return;
     }
     switch (h.inactive) {
-        case inactive_action::status: ctx.reply_error(h.inactive_status); break;
-        case inactive_action::hang: co_await hang(ctx); break;
+        case inactive_action::status:
+            ctx.reply_error(h.inactive_status);
+            break;
+        case inactive_action::hang:
+            co_await hang(ctx);
+            break;
         case inactive_action::reset:
             ctx.reset_after_record = true;
             ctx.close = true;

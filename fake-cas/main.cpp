@@ -8,11 +8,12 @@
 #include "fake-cas/fleet.hpp"
 #include "net/log.hpp"
 
+#include <fstream>
+#include <iostream>
+
 #include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <fstream>
-#include <iostream>
 
 namespace {
 
@@ -73,6 +74,12 @@ int run(int argc, char** argv) {
         return 2;
     }
 
+    // Signals are caught from here on: a SIGTERM that arrives while the fleet starts, or right
+    // after the banner, still stops it cleanly.
+    asio::io_context signals_context;
+    asio::signal_set signals(signals_context, SIGINT, SIGTERM);
+    signals.async_wait([](const error_code&, int) {});
+
     std::unique_ptr<fake_cas::fleet> fleet;
     try {
         fleet = std::make_unique<fake_cas::fleet>(std::move(config));
@@ -115,14 +122,10 @@ int run(int argc, char** argv) {
                   << "  curl -X POST " << control << "/servers/" << first.name()
                   << "/components -d '{\"component\":\"OwaProxy\",\"requester\":\"HealthApi\","
                      "\"state\":\"Inactive\"}'\n"
-                  << "  curl " << control << "/servers/" << first.name()
-                  << "/observations?log=0\n";
+                  << "  curl " << control << "/servers/" << first.name() << "/observations?log=0\n";
     }
     std::cout << "\nPress Ctrl-C to stop." << std::endl;
 
-    asio::io_context signals_context;
-    asio::signal_set signals(signals_context, SIGINT, SIGTERM);
-    signals.async_wait([](const error_code&, int) {});
     signals_context.run();
     std::cout << "fake-cas: stopping" << std::endl;
     fleet->stop();

@@ -52,7 +52,8 @@ std::string_view cookie_of(const request_context& ctx, std::string_view name) {
 
 std::string sequence_cookie(const request_context& ctx, const std::string& id, std::uint64_t seq) {
     auto mac = hmac_sha256(ctx.snap->cookie_secret, id + "|" + std::to_string(seq));
-    return std::to_string(seq) + "." + base64url_encode(std::span<const std::uint8_t>(mac.data(), 9));
+    return std::to_string(seq) + "." +
+           base64url_encode(std::span<const std::uint8_t>(mac.data(), 9));
 }
 
 // Writes the meta-tags and body with the configured framing.
@@ -118,26 +119,27 @@ awaitable<wake_reason> hold(request_context& ctx, mapi_stream& out, wakeup& w,
         auto now = steady_clock::now();
         if (now >= end) co_return wake_reason::deadline;
         if (now >= next_pending) {
-            if (auto ec_ = co_await out.emit("PENDING\r\n"); ec_) co_return wake_reason::peer_closed;
+            if (auto ec_ = co_await out.emit("PENDING\r\n"); ec_)
+                co_return wake_reason::peer_closed;
             next_pending += period;
         }
     }
 }
 
 std::string done_block(steady_clock::time_point started) {
-    auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(steady_clock::now() -
-                                                                         started);
+    auto elapsed =
+        std::chrono::duration_cast<std::chrono::milliseconds>(steady_clock::now() - started);
     return "DONE\r\nX-ResponseCode: 0\r\nX-ElapsedTime: " + std::to_string(elapsed.count()) +
            "\r\nX-StartTime: " + std::string(net::http_date()) + "\r\n\r\n";
 }
 
 std::string connect_body(const mailbox_user& m) {
     std::string b;
-    put32(b, 0);       // StatusCode
-    put32(b, 0);       // ErrorCode
-    put32(b, 60000);   // MaxPollingInterval
-    put32(b, 5);       // MaxRetryCount
-    put32(b, 2000);    // RetryDelay
+    put32(b, 0);      // StatusCode
+    put32(b, 0);      // ErrorCode
+    put32(b, 60000);  // MaxPollingInterval
+    put32(b, 5);      // MaxRetryCount
+    put32(b, 2000);   // RetryDelay
     b += "/o=Contoso/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)";
     b.push_back('\0');
     auto name = utf16le(m.display_name);
@@ -174,9 +176,9 @@ awaitable<void> handle_mapi(request_context& ctx) {
     if (ctx.is("GET") || ctx.is("HEAD")) {
         ctx.reply(200, "text/html",
                   "<html><body>Exchange MAPI/HTTP Connectivity Endpoint<br><br>Version: " +
-                      c.build + "<br>Vdir Path: " + std::string(vdir_path) + "<br><br>User: " +
-                      xml_escape(ctx.user) + "<br>UPN: " + xml_escape(user.email) +
-                      "<br></body></html>");
+                      c.build + "<br>Vdir Path: " + std::string(vdir_path) +
+                      "<br><br>User: " + xml_escape(ctx.user) +
+                      "<br>UPN: " + xml_escape(user.email) + "<br></body></html>");
         co_return;
     }
     auto& res = ctx.res;
@@ -214,10 +216,10 @@ awaitable<void> handle_mapi(request_context& ctx) {
     static constexpr std::string_view emsmdb_types[] = {"Connect", "Execute", "Disconnect",
                                                         "NotificationWait", "PING"};
     static constexpr std::string_view nspi_types[] = {
-        "Bind",          "Unbind",         "CompareMIds",     "DNToMId",     "GetMatches",
-        "GetPropList",   "GetProps",       "GetSpecialTable", "GetTemplateInfo", "ModLinkAtt",
-        "ModProps",      "QueryColumns",   "QueryRows",       "ResolveNames", "ResortRestriction",
-        "SeekEntries",   "UpdateStat",     "GetMailboxUrl",   "GetAddressBookUrl", "PING"};
+        "Bind",        "Unbind",       "CompareMIds",     "DNToMId",           "GetMatches",
+        "GetPropList", "GetProps",     "GetSpecialTable", "GetTemplateInfo",   "ModLinkAtt",
+        "ModProps",    "QueryColumns", "QueryRows",       "ResolveNames",      "ResortRestriction",
+        "SeekEntries", "UpdateStat",   "GetMailboxUrl",   "GetAddressBookUrl", "PING"};
     bool known = false;
     if (ep == endpoint::emsmdb) {
         for (auto t : emsmdb_types) known = known || net::iequals(t, request_type);
@@ -278,8 +280,10 @@ awaitable<void> handle_mapi(request_context& ctx) {
         co_return;
     } else if (net::iequals(request_type, "Disconnect") || net::iequals(request_type, "Unbind")) {
         table.erase(session_id);
-        res.fields.add("Set-Cookie", "MapiContext=; expires=Thu, 01-Jan-1970 00:00:00 GMT" + cookie_path);
-        res.fields.add("Set-Cookie", "MapiSequence=; expires=Thu, 01-Jan-1970 00:00:00 GMT" + cookie_path);
+        res.fields.add("Set-Cookie",
+                       "MapiContext=; expires=Thu, 01-Jan-1970 00:00:00 GMT" + cookie_path);
+        res.fields.add("Set-Cookie",
+                       "MapiSequence=; expires=Thu, 01-Jan-1970 00:00:00 GMT" + cookie_path);
         put32(reply, 0);
         put32(reply, 0);
         put32(reply, 0);
@@ -316,9 +320,9 @@ awaitable<void> handle_mapi(request_context& ctx) {
             co_return;
         }
         table.advance(session_id, session->sequence, ttl);
-        res.fields.add("Set-Cookie", "MapiSequence=" +
-                                         sequence_cookie(ctx, session_id, session->sequence + 1) +
-                                         cookie_path);
+        res.fields.add("Set-Cookie",
+                       "MapiSequence=" + sequence_cookie(ctx, session_id, session->sequence + 1) +
+                           cookie_path);
         std::string rops;
         if (net::iequals(request_type, "Execute")) {
             auto flags = get32(body, 0);

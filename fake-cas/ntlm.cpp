@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
@@ -55,7 +56,9 @@ void av_pair(bytes& out, std::uint16_t id, std::span<const std::uint8_t> value) 
 
 // --- MD4, RFC 1320 -------------------------------------------------------------------------
 
-std::uint32_t rotl(std::uint32_t x, int s) { return (x << s) | (x >> (32 - s)); }
+std::uint32_t rotl(std::uint32_t x, int s) {
+    return (x << s) | (x >> (32 - s));
+}
 
 void md4_block(std::array<std::uint32_t, 4>& h, const std::uint8_t* block) {
     std::uint32_t x[16];
@@ -147,7 +150,8 @@ bool verify_ntlm_v2(const ntlm_authenticate& auth, std::string_view password,
                     const std::array<std::uint8_t, 8>& server_challenge) {
     if (auth.nt_response.size() <= 24) return false;  // NTLMv1 or anonymous: not accepted
     std::span<const std::uint8_t> blob(auth.nt_response.data() + 16, auth.nt_response.size() - 16);
-    auto expected = compute_ntlm_v2_response(password, auth.user, auth.domain, server_challenge, blob);
+    auto expected =
+        compute_ntlm_v2_response(password, auth.user, auth.domain, server_challenge, blob);
     return std::equal(expected.begin(), expected.begin() + 16, auth.nt_response.begin());
 }
 
@@ -255,8 +259,8 @@ bytes build_ntlm_negotiate(std::uint32_t flags) {
 }
 
 bytes build_ntlm_authenticate(std::string_view user, std::string_view domain,
-                              std::string_view workstation, std::span<const std::uint8_t> nt_response,
-                              std::uint32_t flags) {
+                              std::string_view workstation,
+                              std::span<const std::uint8_t> nt_response, std::uint32_t flags) {
     auto u = utf16le(user);
     auto d = utf16le(domain);
     auto w = utf16le(workstation);
@@ -340,8 +344,7 @@ bytes spnego_accept_completed() {
 }
 
 ntlm_handshake::result ntlm_handshake::on_token(std::span<const std::uint8_t> message,
-                                                const ntlm_challenge_params& params,
-                                                time_point now,
+                                                const ntlm_challenge_params& params, time_point now,
                                                 std::chrono::steady_clock::duration ttl) {
     result r;
     switch (ntlm_message_type(message)) {
@@ -368,7 +371,8 @@ ntlm_handshake::result ntlm_handshake::on_token(std::span<const std::uint8_t> me
             r.server_challenge = challenge_;
             return r;
         }
-        default: break;
+        default:
+            break;
     }
     challenged_ = false;
     r.kind = outcome::reject;

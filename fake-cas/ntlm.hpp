@@ -92,7 +92,8 @@ bytes compute_ntlm_v2_response(std::string_view password, std::string_view user,
 // Builds NEGOTIATE and AUTHENTICATE messages as a client would (tests and load clients).
 bytes build_ntlm_negotiate(std::uint32_t flags = 0xe2088297);
 bytes build_ntlm_authenticate(std::string_view user, std::string_view domain,
-                              std::string_view workstation, std::span<const std::uint8_t> nt_response,
+                              std::string_view workstation,
+                              std::span<const std::uint8_t> nt_response,
                               std::uint32_t flags = 0xe2888215);
 
 // SPNEGO: the NTLMSSP token inside a NegTokenInit/NegTokenResp (nullopt when there is none),
@@ -111,8 +112,8 @@ public:
     enum class outcome { challenge, authenticate, reject };
     struct result {
         outcome kind = outcome::reject;
-        bytes token{};                                 // the Type 2 (challenge)
-        ntlm_authenticate auth{};                      // the parsed Type 3 (authenticate)
+        bytes token{};                                   // the Type 2 (challenge)
+        ntlm_authenticate auth{};                        // the parsed Type 3 (authenticate)
         std::array<std::uint8_t, 8> server_challenge{};  // the challenge it answers
     };
 

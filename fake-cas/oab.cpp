@@ -26,12 +26,12 @@ std::string manifest(const server_config& c) {
     return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\r\n<OAB>\r\n <OAL id=\"/o=Contoso/"
            "cn=addrlists/cn=oabs/cn=Default Offline Address Book\" dn=\"/o=Contoso/cn=addrlists/"
            "cn=oabs/cn=Default Offline Address Book\" name=\"\\Default Global Address List\">\r\n"
-           "  <Full seq=\"" + seq + "\" ver=\"32\" size=\"" + size + "\" uncompressedsize=\"" +
-           size + "\">" + guid + "-data-" + seq + ".lzx</Full>\r\n  <Template seq=\"" + seq +
-           "\" ver=\"7\" size=\"" + size + "\" uncompressedsize=\"" + size +
-           "\" langid=\"0409\" type=\"windows\">" + guid + "-lng0409-" + seq +
-           ".lzx</Template>\r\n  <Diff seq=\"" + seq + "\" ver=\"32\" size=\"" + size +
-           "\" uncompressedsize=\"" + size + "\">" + guid + "-binpatch-" + seq +
+           "  <Full seq=\"" +
+           seq + "\" ver=\"32\" size=\"" + size + "\" uncompressedsize=\"" + size + "\">" + guid +
+           "-data-" + seq + ".lzx</Full>\r\n  <Template seq=\"" + seq + "\" ver=\"7\" size=\"" +
+           size + "\" uncompressedsize=\"" + size + "\" langid=\"0409\" type=\"windows\">" + guid +
+           "-lng0409-" + seq + ".lzx</Template>\r\n  <Diff seq=\"" + seq + "\" ver=\"32\" size=\"" +
+           size + "\" uncompressedsize=\"" + size + "\">" + guid + "-binpatch-" + seq +
            ".lzx</Diff>\r\n </OAL>\r\n</OAB>\r\n";
 }
 
@@ -119,8 +119,8 @@ awaitable<void> handle_oab(request_context& ctx) {
     auto& res = ctx.res;
     res.fields.add("Content-Type", content_type);
     res.fields.add("Last-Modified", "Tue, 01 Jul 2025 02:00:00 GMT");
-    res.fields.add("ETag", "\"" + std::to_string(std::hash<std::string>{}(*content) % 100000000) +
-                               "\"");
+    res.fields.add("ETag",
+                   "\"" + std::to_string(std::hash<std::string>{}(*content) % 100000000) + "\"");
     if (c.oab.support_range) res.fields.add("Accept-Ranges", "bytes");
     std::string_view body = *content;
     if (auto range = ctx.header("Range"); range && c.oab.support_range) {

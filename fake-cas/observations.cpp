@@ -17,20 +17,24 @@ std::string_view slot_name(std::size_t slot) noexcept {
 
 std::string_view long_poll_name(long_poll kind) noexcept {
     switch (kind) {
-        case long_poll::eas_ping: return "eas_ping";
-        case long_poll::mapi_notification_wait: return "mapi_notification_wait";
-        case long_poll::rpc_in: return "rpc_in";
-        case long_poll::rpc_out: return "rpc_out";
-        case long_poll::ews_streaming: return "ews_streaming";
+        case long_poll::eas_ping:
+            return "eas_ping";
+        case long_poll::mapi_notification_wait:
+            return "mapi_notification_wait";
+        case long_poll::rpc_in:
+            return "rpc_in";
+        case long_poll::rpc_out:
+            return "rpc_out";
+        case long_poll::ews_streaming:
+            return "ews_streaming";
     }
     return "unknown";
 }
 
 std::size_t observation_snapshot::requests_between(std::chrono::system_clock::time_point from,
                                                    std::chrono::system_clock::time_point to) const {
-    return static_cast<std::size_t>(std::count_if(log.begin(), log.end(), [&](const auto& r) {
-        return r.time >= from && r.time < to;
-    }));
+    return static_cast<std::size_t>(std::count_if(
+        log.begin(), log.end(), [&](const auto& r) { return r.time >= from && r.time < to; }));
 }
 
 const connection_record* observation_snapshot::connection(std::uint64_t id) const {
@@ -42,8 +46,8 @@ const connection_record* observation_snapshot::connection(std::uint64_t id) cons
 observations::observations(std::size_t log_capacity, std::size_t closed_kept)
     : closed_kept_(closed_kept), ring_(log_capacity) {}
 
-std::uint64_t observations::open_connection(std::string remote_address,
-                                            unsigned short remote_port, bool tls) {
+std::uint64_t observations::open_connection(std::string remote_address, unsigned short remote_port,
+                                            bool tls) {
     auto id = next_connection_id.fetch_add(1, std::memory_order_relaxed);
     connection_record r;
     r.id = id;
@@ -72,8 +76,7 @@ void observations::trim_closed() {
     while (closed_.size() > closed_kept_) closed_.pop_front();
 }
 
-void observations::authenticated(std::uint64_t id, std::string_view user,
-                                 std::string_view scheme) {
+void observations::authenticated(std::uint64_t id, std::string_view user, std::string_view scheme) {
     std::lock_guard lock(mutex_);
     auto it = open_.find(id);
     if (it == open_.end()) return;
@@ -177,7 +180,8 @@ observation_snapshot observations::snapshot(bool with_log) const {
     if (with_log && !ring_.empty()) {
         s.log.reserve(ring_size_);
         std::size_t start = (ring_next_ + ring_.size() - ring_size_) % ring_.size();
-        for (std::size_t i = 0; i < ring_size_; ++i) s.log.push_back(ring_[(start + i) % ring_.size()]);
+        for (std::size_t i = 0; i < ring_size_; ++i)
+            s.log.push_back(ring_[(start + i) % ring_.size()]);
     }
     return s;
 }

@@ -125,8 +125,7 @@ public:
     observations(std::size_t log_capacity, std::size_t closed_kept);
 
     // A new TCP connection; returns its id (unique within the process).
-    std::uint64_t open_connection(std::string remote_address, unsigned short remote_port,
-                                  bool tls);
+    std::uint64_t open_connection(std::string remote_address, unsigned short remote_port, bool tls);
     void close_connection(std::uint64_t id);
     // The connection is now authenticated as `user` with `scheme`.
     void authenticated(std::uint64_t id, std::string_view user, std::string_view scheme);

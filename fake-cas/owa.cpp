@@ -35,7 +35,8 @@ std::string logon_page(const request_context& ctx, std::string_view destination)
            "<input type=\"hidden\" name=\"forcedownlevel\" value=\"0\"/>\r\n"
            "<input id=\"username\" name=\"username\" type=\"text\"/>\r\n"
            "<input id=\"password\" name=\"password\" type=\"password\"/>\r\n"
-           "<input id=\"passwordText\" name=\"passwordText\" type=\"text\" style=\"display:none\"/>\r\n"
+           "<input id=\"passwordText\" name=\"passwordText\" type=\"text\" "
+           "style=\"display:none\"/>\r\n"
            "<input type=\"hidden\" name=\"isUtf8\" value=\"1\"/>\r\n"
            "<div class=\"signinbutton\" role=\"button\" onclick=\"clkLgn()\">sign in</div>\r\n"
            "</form></body></html>\r\n";
@@ -68,17 +69,19 @@ awaitable<void> login(request_context& ctx) {
     auto password = form_value(form, "password").value_or("");
     auto destination = form_value(form, "destination").value_or("");
     if (destination.empty()) destination = origin(ctx) + "/owa/";
-    bool ok = !normalize_user(user).empty() &&
-              (c.auth == auth_mode::accept_any ? !password.empty()
-                                               : ctx.srv.farm().users.check_password(user, password));
+    bool ok =
+        !normalize_user(user).empty() &&
+        (c.auth == auth_mode::accept_any ? !password.empty()
+                                         : ctx.srv.farm().users.check_password(user, password));
     ctx.res.status = 302;
     if (!ok) {
         ctx.res.fields.add("Location",
                            logon_url(ctx, destination, c.owa.reason_on_bad_password, true));
         co_return;
     }
-    auto expires = std::chrono::system_clock::now() + std::chrono::duration_cast<std::chrono::system_clock::duration>(
-                                                          ctx.snap->s(c.owa.cookie_ttl_s));
+    auto expires = std::chrono::system_clock::now() +
+                   std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                       ctx.snap->s(c.owa.cookie_ttl_s));
     // An unusable key (a CNG certificate, §9.2) seals with a key nobody holds, this server
     // included.
     auto key = c.owa.fba_key_unusable ? fba_key::derive(random_guid(), "unusable") : ctx.snap->fba;
@@ -119,15 +122,16 @@ awaitable<void> service_call(request_context& ctx, const fba_session& session) {
         auto cookie = cookie_of(ctx, "X-OWA-CANARY");
         if (header.empty() || header != cookie ||
             !check_canary(ctx.snap->canary_secret, ctx.user, header)) {
-            ctx.res.fields.add("X-OWA-Error", "Microsoft.Exchange.Clients.Owa2.Server.Core."
-                                              "OwaInvalidCanary509Exception");
+            ctx.res.fields.add("X-OWA-Error",
+                               "Microsoft.Exchange.Clients.Owa2.Server.Core."
+                               "OwaInvalidCanary509Exception");
             ctx.reply(500, "application/json; charset=utf-8",
                       "{\"ErrorMessage\":\"Something went wrong.\"}");
             co_return;
         }
     }
-    auto action = form_value(ctx.query, "action").value_or(
-        std::string(ctx.header("Action").value_or("Unknown")));
+    auto action = form_value(ctx.query, "action")
+                      .value_or(std::string(ctx.header("Action").value_or("Unknown")));
     ctx.reply(200, "application/json; charset=utf-8",
               "{\"__type\":\"" + xml_escape(action) + "Response:#Exchange\",\"Body\":{\"User\":\"" +
                   xml_escape(ctx.user) + "\",\"ResponseClass\":\"Success\"}}");

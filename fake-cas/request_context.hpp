@@ -12,12 +12,13 @@
 #include "net/http_parser.hpp"
 #include "net/stream.hpp"
 
-#include <boost/beast/core/flat_buffer.hpp>
 #include <array>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include <boost/beast/core/flat_buffer.hpp>
 
 namespace gatehouse::fake_cas {
 
@@ -39,8 +40,8 @@ struct connection_state {
     std::string body;           // request body (small bodies)
     std::string response_body;  // response body (small responses)
     ntlm_handshake ntlm;
-    std::string user;    // identity the connection is authenticated as (NTLM/Negotiate)
-    std::string scheme;  // its scheme
+    std::string user;          // identity the connection is authenticated as (NTLM/Negotiate)
+    std::string scheme;        // its scheme
     std::string basic_header;  // last accepted Basic Authorization value and its user
     std::string basic_user;
     std::uint64_t requests = 0;
@@ -79,15 +80,15 @@ struct request_context {
     net::http_head& res;
     std::string& res_body;
     std::optional<std::string> www_authenticate_final{};  // SPNEGO completion token
-    bool head_only = false;      // a HEAD request: no body bytes
-    bool close = false;          // close the connection after this response
-    bool streamed = false;       // the handler wrote the head itself
-    bool chunked = false;        // the streamed body is chunked
+    bool head_only = false;                               // a HEAD request: no body bytes
+    bool close = false;     // close the connection after this response
+    bool streamed = false;  // the handler wrote the head itself
+    bool chunked = false;   // the streamed body is chunked
     bool health_probe = false;
-    bool responded = false;      // a final response was written (or deliberately none)
+    bool responded = false;           // a final response was written (or deliberately none)
     bool reset_after_record = false;  // send RST once the observation is recorded
     fault_plan faults{};
-    std::uint64_t written = 0;  // response bytes written
+    std::uint64_t written = 0;                           // response bytes written
     std::chrono::steady_clock::time_point pace_start{};  // bandwidth pacing
     std::uint64_t paced = 0;
     std::optional<std::uint64_t> cut_at{};  // close-mid-body point

@@ -145,7 +145,9 @@ awaitable<void> out_channel(request_context& ctx) {
     ctx.res.fields.add("Persistent-Auth", "true");
     if (auto ec_ = co_await send_head(ctx, k.out_content_length); ec_) co_return;
     auto a3 = rts::conn_a3(k.conn_timeout_ms);
-    if (auto ec_ = co_await send_body(ctx, std::string_view(reinterpret_cast<const char*>(a3.data()), a3.size())); ec_)
+    if (auto ec_ = co_await send_body(
+            ctx, std::string_view(reinterpret_cast<const char*>(a3.data()), a3.size()));
+        ec_)
         co_return;
     {
         std::lock_guard lock(vc->mutex);
@@ -153,7 +155,9 @@ awaitable<void> out_channel(request_context& ctx) {
     }
     if (bool ok_ = co_await wait_for_pair(ctx, *vc, *w, rpc_table::side::out); !ok_) co_return;
     auto c2 = rts::conn_c2(k.receive_window, k.conn_timeout_ms);
-    if (auto ec_ = co_await send_body(ctx, std::string_view(reinterpret_cast<const char*>(c2.data()), c2.size())); ec_)
+    if (auto ec_ = co_await send_body(
+            ctx, std::string_view(reinterpret_cast<const char*>(c2.data()), c2.size()));
+        ec_)
         co_return;
     auto last_write = steady_clock::now();
     for (;;) {
@@ -167,8 +171,9 @@ awaitable<void> out_channel(request_context& ctx) {
             keepalive_ms = vc->client_keepalive_ms;
         }
         for (const auto& b : batch) {
-            if (auto ec_ = co_await send_body(ctx, std::string_view(reinterpret_cast<const char*>(b.data()),
-                                                         b.size())); ec_)
+            if (auto ec_ = co_await send_body(
+                    ctx, std::string_view(reinterpret_cast<const char*>(b.data()), b.size()));
+                ec_)
                 co_return;
             last_write = steady_clock::now();
         }
@@ -179,8 +184,9 @@ awaitable<void> out_channel(request_context& ctx) {
         if (why == wake_reason::peer_closed) co_return;
         if (why == wake_reason::deadline && steady_clock::now() >= last_write + interval) {
             auto p = rts::ping();
-            if (auto ec_ = co_await send_body(ctx, std::string_view(reinterpret_cast<const char*>(p.data()),
-                                                         p.size())); ec_)
+            if (auto ec_ = co_await send_body(
+                    ctx, std::string_view(reinterpret_cast<const char*>(p.data()), p.size()));
+                ec_)
                 co_return;
             last_write = steady_clock::now();
         }
@@ -212,7 +218,8 @@ awaitable<void> in_channel(request_context& ctx) {
     long_poll_guard guard(ctx.srv.obs(), long_poll::rpc_in);
     {
         std::lock_guard lock(vc->mutex);
-        if (b1->client_keepalive) vc->client_keepalive_ms = *b1->client_keepalive == 0 ? 300000 : *b1->client_keepalive;
+        if (b1->client_keepalive)
+            vc->client_keepalive_ms = *b1->client_keepalive == 0 ? 300000 : *b1->client_keepalive;
         if (vc->out_wakeup) vc->out_wakeup->notify();
     }
     if (bool ok_ = co_await wait_for_pair(ctx, *vc, *w, rpc_table::side::in); !ok_) co_return;

@@ -147,7 +147,8 @@ std::optional<rts_pdu> parse_rts(std::span<const std::uint8_t> d) {
                 at += n;
                 break;
             }
-            default: return std::nullopt;
+            default:
+                return std::nullopt;
         }
     }
     return p;
@@ -167,8 +168,12 @@ bytes conn_c2(std::uint32_t window, std::uint32_t timeout_ms) {
     return finish(std::move(out));
 }
 
-bytes ping() { return finish(rts_start(flags::ping, 0)); }
-bytes echo() { return finish(rts_start(flags::echo, 0)); }
+bytes ping() {
+    return finish(rts_start(flags::ping, 0));
+}
+bytes echo() {
+    return finish(rts_start(flags::echo, 0));
+}
 
 bytes conn_a1(const cookie& vc, const cookie& out_channel, std::uint32_t window) {
     auto out = rts_start(flags::none, 4);
@@ -194,7 +199,7 @@ bytes conn_b1(const cookie& vc, const cookie& in_channel, const cookie& associat
 bytes request(std::uint32_t call_id, std::span<const std::uint8_t> stub, std::uint16_t opnum) {
     auto out = start(ptype_request, call_id);
     put32(out, static_cast<std::uint32_t>(stub.size()));  // alloc_hint
-    put16(out, 0);                                         // p_cont_id
+    put16(out, 0);                                        // p_cont_id
     put16(out, opnum);
     out.insert(out.end(), stub.begin(), stub.end());
     return finish(std::move(out));
@@ -210,8 +215,8 @@ std::optional<bytes> reply_to(std::span<const std::uint8_t> pdu, std::uint32_t r
         n = std::min<std::size_t>(n, 65535 - 24);
         auto out = start(ptype_response, h->call_id);
         put32(out, static_cast<std::uint32_t>(n));  // alloc_hint
-        put16(out, 0);                               // p_cont_id
-        out.push_back(0);                            // cancel_count
+        put16(out, 0);                              // p_cont_id
+        out.push_back(0);                           // cancel_count
         out.push_back(0);
         for (std::size_t i = 0; i < n; ++i)
             out.push_back(i + 24 < pdu.size() && i < stub ? pdu[24 + i]
@@ -232,8 +237,8 @@ std::optional<bytes> reply_to(std::span<const std::uint8_t> pdu, std::uint32_t r
         while (out.size() % 4 != 0) out.push_back(0);
         out.push_back(1);  // one result
         out.insert(out.end(), {0, 0, 0});
-        put16(out, 0);  // acceptance
-        put16(out, 0);  // reason
+        put16(out, 0);                                                        // acceptance
+        put16(out, 0);                                                        // reason
         out.insert(out.end(), pdu.begin() + 28 + 24, pdu.begin() + 28 + 44);  // transfer syntax
         return finish(std::move(out));
     }

@@ -17,8 +17,8 @@ inline constexpr std::uint8_t ptype_request = 0, ptype_response = 2, ptype_bind 
 
 namespace flags {
 inline constexpr std::uint16_t none = 0, ping = 0x0001, other_cmd = 0x0002,
-                               recycle_channel = 0x0004, in_channel = 0x0008,
-                               out_channel = 0x0010, eof = 0x0020, echo = 0x0040;
+                               recycle_channel = 0x0004, in_channel = 0x0008, out_channel = 0x0010,
+                               eof = 0x0020, echo = 0x0040;
 }
 
 namespace command {

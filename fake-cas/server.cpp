@@ -4,9 +4,10 @@
 #include "net/log.hpp"
 #include "net/tls.hpp"
 
-#include <boost/asio/post.hpp>
 #include <future>
 #include <random>
+
+#include <boost/asio/post.hpp>
 
 namespace gatehouse::fake_cas {
 
@@ -20,8 +21,8 @@ std::shared_ptr<const server_snapshot> make_snapshot(const farm_state& farm, ser
                            ? farm.farm_secret + "|canary"
                            : farm.farm_secret + "|canary|" + to_upper(c.netbios);
     s->cookie_secret = farm.farm_secret + "|cookies";
-    s->health_body = "200 OK<br/>" + (c.at(vdir::owa).health.fqdn_upper ? to_upper(c.fqdn)
-                                                                        : to_lower(c.fqdn));
+    s->health_body =
+        "200 OK<br/>" + (c.at(vdir::owa).health.fqdn_upper ? to_upper(c.fqdn) : to_lower(c.fqdn));
     s->config = std::move(c);
     return s;
 }
@@ -65,7 +66,9 @@ server::server(farm_state& farm, server_config config, const fleet_config& fleet
 
 server::~server() = default;
 
-void server::set_config(server_config config) { snapshot_.store(make_snapshot(farm_, std::move(config))); }
+void server::set_config(server_config config) {
+    snapshot_.store(make_snapshot(farm_, std::move(config)));
+}
 
 bool server::set_component(std::string_view component, std::string_view requester, bool active) {
     std::lock_guard lock(components_mutex_);
@@ -92,10 +95,10 @@ asio::io_context& server::next_worker() {
 
 void server::open_acceptor() {
     auto cfg = snapshot();
-    tcp::endpoint ep = endpoint_.port() != 0
-                           ? endpoint_
-                           : tcp::endpoint(asio::ip::make_address(cfg->config.address),
-                                           cfg->config.port);
+    tcp::endpoint ep =
+        endpoint_.port() != 0
+            ? endpoint_
+            : tcp::endpoint(asio::ip::make_address(cfg->config.address), cfg->config.port);
     auto acceptor = std::make_shared<tcp::acceptor>(acceptor_context_);
     acceptor->open(ep.protocol());
     acceptor->set_option(asio::socket_base::reuse_address(true));

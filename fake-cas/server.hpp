@@ -12,8 +12,6 @@
 #include "net/awaitable.hpp"
 #include "net/certificate.hpp"
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ssl/context.hpp>
 #include <array>
 #include <atomic>
 #include <functional>
@@ -23,6 +21,9 @@
 #include <string>
 #include <vector>
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ssl/context.hpp>
+
 namespace gatehouse::fake_cas {
 
 // A configuration and everything derived from it once per change.
@@ -30,16 +31,14 @@ struct server_snapshot {
     server_config config{};
     double time_scale = 1.0;
     fba_key fba{};
-    std::string canary_secret{};      // per canary_scope
-    std::string health_body{};        // "200 OK<br/>EX01.CONTOSO.LOCAL"
-    std::string cookie_secret{};      // MAPI context MACs
+    std::string canary_secret{};  // per canary_scope
+    std::string health_body{};    // "200 OK<br/>EX01.CONTOSO.LOCAL"
+    std::string cookie_secret{};  // MAPI context MACs
 
     std::chrono::steady_clock::duration ms(std::uint64_t v) const {
         return scaled_ms(time_scale, v);
     }
-    std::chrono::steady_clock::duration s(std::uint64_t v) const {
-        return scaled_s(time_scale, v);
-    }
+    std::chrono::steady_clock::duration s(std::uint64_t v) const { return scaled_s(time_scale, v); }
 };
 
 class server {

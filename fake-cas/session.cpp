@@ -8,9 +8,10 @@
 #include "net/log.hpp"
 
 #include <algorithm>
-#include <boost/asio/ssl/error.hpp>
 #include <array>
 #include <charconv>
+
+#include <boost/asio/ssl/error.hpp>
 
 namespace gatehouse::fake_cas {
 
@@ -32,15 +33,24 @@ bool is_disconnect(const error_code& ec) {
 
 const char* iis_title(unsigned status) {
     switch (status) {
-        case 400: return "Bad Request";
-        case 403: return "403 - Forbidden: Access is denied.";
-        case 404: return "404 - File or directory not found.";
-        case 405: return "405 - HTTP verb used to access this page is not allowed.";
-        case 413: return "Request Entity Too Large";
-        case 500: return "500 - Internal server error.";
-        case 501: return "501 - Header values specify a method that is not implemented.";
-        case 503: return "Service Unavailable";
-        default: return "Server Error";
+        case 400:
+            return "Bad Request";
+        case 403:
+            return "403 - Forbidden: Access is denied.";
+        case 404:
+            return "404 - File or directory not found.";
+        case 405:
+            return "405 - HTTP verb used to access this page is not allowed.";
+        case 413:
+            return "Request Entity Too Large";
+        case 500:
+            return "500 - Internal server error.";
+        case 501:
+            return "501 - Header values specify a method that is not implemented.";
+        case 503:
+            return "Service Unavailable";
+        default:
+            return "Server Error";
     }
 }
 
@@ -116,8 +126,9 @@ awaitable<error_code> write_out(request_context& ctx, std::span<const asio::cons
                 piece = std::min<std::uint64_t>(
                     piece, std::max<std::uint64_t>(1, f.bandwidth_bytes_per_s / 20));
                 if (ctx.paced == 0) ctx.pace_start = steady_clock::now();
-                auto due = ctx.pace_start + std::chrono::microseconds((ctx.paced + piece) * 1'000'000 /
-                                                                      f.bandwidth_bytes_per_s);
+                auto due =
+                    ctx.pace_start + std::chrono::microseconds((ctx.paced + piece) * 1'000'000 /
+                                                               f.bandwidth_bytes_per_s);
                 if (due > steady_clock::now()) {
                     asio::steady_timer t(co_await asio::this_coro::executor, due);
                     co_await t.async_wait(use_nothrow);
@@ -200,7 +211,9 @@ connection_state::connection_state(server& s, tcp::socket socket)
     id = srv.obs().open_connection(address, stream.remote_endpoint().port(), stream.is_tls());
 }
 
-connection_state::~connection_state() { srv.obs().close_connection(id); }
+connection_state::~connection_state() {
+    srv.obs().close_connection(id);
+}
 
 std::string_view connection_state::next_request_id() {
     static constexpr char digits[] = "0123456789abcdef";
@@ -294,8 +307,8 @@ awaitable<bool> read_body(request_context& ctx, std::uint64_t limit) {
     ctx.conn.stream.expires_after(ctx.snap->s(ctx.cfg().idle_close_s));
     std::array<char, 16 * 1024> chunk;
     while (!p.is_done()) {
-        auto [ec, n] = co_await net::read_body(ctx.conn.stream, ctx.conn.buffer, p,
-                                               asio::buffer(chunk));
+        auto [ec, n] =
+            co_await net::read_body(ctx.conn.stream, ctx.conn.buffer, p, asio::buffer(chunk));
         if (ec) {
             ctx.close = true;
             ctx.responded = true;  // nobody to answer
@@ -403,7 +416,9 @@ namespace {
 awaitable<bool> drain(request_context& ctx);
 }
 
-awaitable<bool> drain_body(request_context& ctx) { return drain(ctx); }
+awaitable<bool> drain_body(request_context& ctx) {
+    return drain(ctx);
+}
 
 awaitable<void> hang(request_context& ctx) {
     ctx.responded = true;
@@ -425,15 +440,33 @@ awaitable<void> dispatch(request_context& ctx) {
     const auto& cfg = ctx.cfg();
     auto v = ctx.where.dir;
     switch (v) {
-        case vdir::owa: co_await handle_owa(ctx); break;
-        case vdir::ecp: co_await handle_ecp(ctx); break;
-        case vdir::ews: co_await handle_ews(ctx); break;
-        case vdir::autodiscover: co_await handle_autodiscover(ctx); break;
-        case vdir::rpc: co_await handle_rpc(ctx); break;
-        case vdir::mapi: co_await handle_mapi(ctx); break;
-        case vdir::activesync: co_await handle_activesync(ctx); break;
-        case vdir::oab: co_await handle_oab(ctx); break;
-        case vdir::powershell: co_await handle_powershell(ctx); break;
+        case vdir::owa:
+            co_await handle_owa(ctx);
+            break;
+        case vdir::ecp:
+            co_await handle_ecp(ctx);
+            break;
+        case vdir::ews:
+            co_await handle_ews(ctx);
+            break;
+        case vdir::autodiscover:
+            co_await handle_autodiscover(ctx);
+            break;
+        case vdir::rpc:
+            co_await handle_rpc(ctx);
+            break;
+        case vdir::mapi:
+            co_await handle_mapi(ctx);
+            break;
+        case vdir::activesync:
+            co_await handle_activesync(ctx);
+            break;
+        case vdir::oab:
+            co_await handle_oab(ctx);
+            break;
+        case vdir::powershell:
+            co_await handle_powershell(ctx);
+            break;
     }
     (void)cfg;
 }
@@ -458,7 +491,7 @@ awaitable<void> serve(request_context& ctx) {
     ctx.query = target_query(ctx.req.target);
     ctx.where = classify(ctx.req.target);
     ctx.head_only = ctx.req.method == "HEAD";
-    ctx.slot = ctx.where.kind == route::vdir ? static_cast<std::size_t>(ctx.where.dir)
+    ctx.slot = ctx.where.kind == route::vdir   ? static_cast<std::size_t>(ctx.where.dir)
                : ctx.where.kind == route::root ? root_slot
                                                : other_slot;
     bool is_vdir = ctx.where.kind == route::vdir;
@@ -475,7 +508,9 @@ awaitable<void> serve(request_context& ctx) {
     auto knobs = combine(cfg.faults, vdir_enabled ? cfg.at(ctx.where.dir).faults : none);
     ctx.faults = decide_faults(knobs, ctx.conn.requests, ctx.conn.random);
     if (ctx.faults.latency.count() > 0) {
-        if (bool ok_ = co_await pause(ctx, ctx.snap->ms(static_cast<std::uint64_t>(ctx.faults.latency.count()))); !ok_) {
+        if (bool ok_ = co_await pause(
+                ctx, ctx.snap->ms(static_cast<std::uint64_t>(ctx.faults.latency.count())));
+            !ok_) {
             ctx.close = true;
             ctx.responded = true;
             co_return;
@@ -580,7 +615,8 @@ awaitable<void> run_connection(server& srv, tcp::socket socket) {
         net::request_parser parser(conn.request, limits);
         auto ec = co_await net::read_head(conn.stream, conn.buffer, parser);
         if (ec) {
-            if (!is_disconnect(ec)) co_await reject_unparsable(conn, net::status_for_parse_error(ec));
+            if (!is_disconnect(ec))
+                co_await reject_unparsable(conn, net::status_for_parse_error(ec));
             break;
         }
         conn.stream.expires_never();

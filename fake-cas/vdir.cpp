@@ -26,8 +26,12 @@ constexpr std::array<vdir_names, vdir_count> names = {{
 
 }  // namespace
 
-std::string_view vdir_key(vdir v) noexcept { return names[static_cast<std::size_t>(v)].key; }
-std::string_view vdir_path(vdir v) noexcept { return names[static_cast<std::size_t>(v)].path; }
+std::string_view vdir_key(vdir v) noexcept {
+    return names[static_cast<std::size_t>(v)].key;
+}
+std::string_view vdir_path(vdir v) noexcept {
+    return names[static_cast<std::size_t>(v)].path;
+}
 std::string_view component_name(vdir v) noexcept {
     return names[static_cast<std::size_t>(v)].component;
 }
@@ -44,7 +48,9 @@ std::optional<vdir> vdir_from_component(std::string_view component) noexcept {
     return std::nullopt;
 }
 
-bool iequals_path(std::string_view a, std::string_view b) noexcept { return net::iequals(a, b); }
+bool iequals_path(std::string_view a, std::string_view b) noexcept {
+    return net::iequals(a, b);
+}
 
 bool istarts_with(std::string_view s, std::string_view prefix) noexcept {
     return s.size() >= prefix.size() && net::iequals(s.substr(0, prefix.size()), prefix);

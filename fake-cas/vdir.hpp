@@ -25,7 +25,7 @@ enum class vdir : std::uint8_t {
 inline constexpr std::size_t vdir_count = 9;
 
 inline constexpr std::array<vdir, vdir_count> all_vdirs = {
-    vdir::owa, vdir::ecp,        vdir::ews, vdir::autodiscover, vdir::rpc,
+    vdir::owa,  vdir::ecp,        vdir::ews, vdir::autodiscover, vdir::rpc,
     vdir::mapi, vdir::activesync, vdir::oab, vdir::powershell};
 
 // The key used in JSON ("owa", "activesync", ...).

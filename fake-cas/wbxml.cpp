@@ -23,7 +23,7 @@ public:
 
     bool header() {
         if (d_.size() < 4) return false;
-        ++at_;  // version
+        ++at_;                                       // version
         if (!mb_uint() || !mb_uint()) return false;  // public id, charset
         auto table = mb_uint();
         if (!table || *table > d_.size() - at_) return false;

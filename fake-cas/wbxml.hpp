@@ -18,22 +18,21 @@ namespace eas {
 inline constexpr std::uint8_t page_airsync = 0, page_folderhierarchy = 7, page_ping = 13,
                               page_provision = 14;
 namespace ping {
-inline constexpr std::uint8_t ping = 0x05, status = 0x07, heartbeat_interval = 0x08,
-                              folders = 0x09, folder = 0x0a, id = 0x0b, klass = 0x0c,
-                              max_folders = 0x0d;
+inline constexpr std::uint8_t ping = 0x05, status = 0x07, heartbeat_interval = 0x08, folders = 0x09,
+                              folder = 0x0a, id = 0x0b, klass = 0x0c, max_folders = 0x0d;
 }
 namespace folderhierarchy {
-inline constexpr std::uint8_t display_name = 0x07, server_id = 0x08, parent_id = 0x09,
-                              type = 0x0a, status = 0x0c, changes = 0x0e, add = 0x0f,
-                              sync_key = 0x12, folder_sync = 0x16, count = 0x17;
+inline constexpr std::uint8_t display_name = 0x07, server_id = 0x08, parent_id = 0x09, type = 0x0a,
+                              status = 0x0c, changes = 0x0e, add = 0x0f, sync_key = 0x12,
+                              folder_sync = 0x16, count = 0x17;
 }
 namespace airsync {
 inline constexpr std::uint8_t sync = 0x05, sync_key = 0x0b, status = 0x0e, collection = 0x0f,
                               collection_id = 0x12, collections = 0x1c;
 }
 namespace provision {
-inline constexpr std::uint8_t provision = 0x05, policies = 0x06, policy = 0x07,
-                              policy_type = 0x08, policy_key = 0x09, status = 0x0b;
+inline constexpr std::uint8_t provision = 0x05, policies = 0x06, policy = 0x07, policy_type = 0x08,
+                              policy_key = 0x09, status = 0x0b;
 }
 }  // namespace eas
 

@@ -2,9 +2,9 @@
 // control API, out-of-range heartbeats, and the non-standard status knobs.
 
 #include "fake-cas/wbxml.hpp"
+#include "tests/integration/fake_cas_fixture.hpp"
 
 #include <thread>
-#include "tests/integration/fake_cas_fixture.hpp"
 
 namespace gatehouse::fake_cas::testing {
 namespace {
@@ -39,7 +39,8 @@ test::request ping(std::string_view heartbeat) {
 }
 
 std::string status_of(const test::response& res) {
-    auto doc = wbxml_decode({reinterpret_cast<const std::uint8_t*>(res.body().data()), res.body().size()});
+    auto doc =
+        wbxml_decode({reinterpret_cast<const std::uint8_t*>(res.body().data()), res.body().size()});
     if (!doc) return "undecodable";
     auto* s = doc->child(eas::page_ping, eas::ping::status);
     return s ? s->text : "none";
@@ -50,7 +51,8 @@ class ActiveSyncTest : public FleetTest {};
 TEST_F(ActiveSyncTest, OptionsNeedsAuthenticationThenListsVersionsAndCommands) {
     start(1);
     test_client c(ep());
-    EXPECT_EQ(c.roundtrip(make_request("OPTIONS", "/Microsoft-Server-ActiveSync")).result_int(), 401);
+    EXPECT_EQ(c.roundtrip(make_request("OPTIONS", "/Microsoft-Server-ActiveSync")).result_int(),
+              401);
     auto req = make_request("OPTIONS", "/Microsoft-Server-ActiveSync");
     req.set(http::field::authorization, basic("jdoe", "x"));
     auto res = c.roundtrip(req);
@@ -78,16 +80,18 @@ TEST_F(ActiveSyncTest, InjectedChangeEndsThePingWithStatusTwo) {
     test_client c(ep(), std::chrono::seconds(5));
     c.send(ping("3000"));  // 30 s after scaling: far longer than this test
     auto deadline = steady_clock::now() + std::chrono::seconds(5);
-    while (server(0).observations(false).open(long_poll::eas_ping) == 0 && steady_clock::now() < deadline)
+    while (server(0).observations(false).open(long_poll::eas_ping) == 0 &&
+           steady_clock::now() < deadline)
         std::this_thread::sleep_for(std::chrono::milliseconds(2));
     ASSERT_EQ(server(0).observations(false).open(long_poll::eas_ping), 1u);
-    auto [status, body] =
-        control("POST", "/servers/cas1/inject", R"({"kind":"eas_ping_change","user":"jdoe","payload":"1"})");
+    auto [status, body] = control("POST", "/servers/cas1/inject",
+                                  R"({"kind":"eas_ping_change","user":"jdoe","payload":"1"})");
     EXPECT_EQ(status, 200u);
     EXPECT_EQ(body["woken"], 1);
     auto res = c.read();
     EXPECT_EQ(status_of(res), "2");
-    auto doc = wbxml_decode({reinterpret_cast<const std::uint8_t*>(res.body().data()), res.body().size()});
+    auto doc =
+        wbxml_decode({reinterpret_cast<const std::uint8_t*>(res.body().data()), res.body().size()});
     EXPECT_EQ(doc->find(eas::page_ping, eas::ping::folder)->text, "1");
 }
 
@@ -96,7 +100,8 @@ TEST_F(ActiveSyncTest, HeartbeatOutOfRangeGetsStatusFiveWithTheLimit) {
     test_client c(ep());
     auto res = c.roundtrip(ping("30"));
     EXPECT_EQ(status_of(res), "5");
-    auto doc = wbxml_decode({reinterpret_cast<const std::uint8_t*>(res.body().data()), res.body().size()});
+    auto doc =
+        wbxml_decode({reinterpret_cast<const std::uint8_t*>(res.body().data()), res.body().size()});
     EXPECT_EQ(doc->child(eas::page_ping, eas::ping::heartbeat_interval)->text, "60");
 }
 
@@ -114,8 +119,10 @@ TEST_F(ActiveSyncTest, EmptyPingReusesTheCachedParameters) {
 
 TEST_F(ActiveSyncTest, ForcedStatusesCarryTheirHeaders) {
     start(1);
-    server(0).patch({{"activesync", {{"force_http_status", 451},
-                                     {"x_ms_location", "https://mail2.contoso.com/Microsoft-Server-ActiveSync"}}}});
+    server(0).patch(
+        {{"activesync",
+          {{"force_http_status", 451},
+           {"x_ms_location", "https://mail2.contoso.com/Microsoft-Server-ActiveSync"}}}});
     test_client c(ep());
     auto res = c.roundtrip(ping("60"));
     EXPECT_EQ(res.result_int(), 451);
@@ -127,8 +134,9 @@ TEST_F(ActiveSyncTest, ForcedStatusesCarryTheirHeaders) {
 TEST_F(ActiveSyncTest, MissingDeviceIdIsABadRequest) {
     start(1);
     test_client c(ep());
-    auto req = make_request("POST", "/Microsoft-Server-ActiveSync?Cmd=Ping&User=jdoe&DeviceType=iPhone",
-                            "mail.contoso.com", "x");
+    auto req =
+        make_request("POST", "/Microsoft-Server-ActiveSync?Cmd=Ping&User=jdoe&DeviceType=iPhone",
+                     "mail.contoso.com", "x");
     req.set(http::field::authorization, basic("jdoe", "x"));
     EXPECT_EQ(c.roundtrip(req).result_int(), 400);
 }
@@ -144,7 +152,8 @@ TEST_F(ActiveSyncTest, Base64QueryIsDecoded) {
     test_client c(ep());
     auto res = c.roundtrip(req);
     EXPECT_EQ(res.result_int(), 200);
-    auto doc = wbxml_decode({reinterpret_cast<const std::uint8_t*>(res.body().data()), res.body().size()});
+    auto doc =
+        wbxml_decode({reinterpret_cast<const std::uint8_t*>(res.body().data()), res.body().size()});
     ASSERT_TRUE(doc);
     EXPECT_EQ(doc->token, eas::folderhierarchy::folder_sync);
 }

@@ -12,7 +12,9 @@ using test::test_client;
 
 class AuthTest : public FleetTest {};
 
-test::request ews_get() { return make_request("GET", "/EWS/Exchange.asmx"); }
+test::request ews_get() {
+    return make_request("GET", "/EWS/Exchange.asmx");
+}
 
 TEST_F(AuthTest, UnauthenticatedRequestGetsOneChallengeLinePerScheme) {
     start(1);
@@ -22,8 +24,8 @@ TEST_F(AuthTest, UnauthenticatedRequestGetsOneChallengeLinePerScheme) {
     std::vector<std::string> lines;
     for (const auto& field : res)
         if (field.name() == http::field::www_authenticate) lines.emplace_back(field.value());
-    EXPECT_EQ(lines, (std::vector<std::string>{"Negotiate", "NTLM",
-                                               "Basic realm=\"mail.contoso.com\""}));
+    EXPECT_EQ(lines,
+              (std::vector<std::string>{"Negotiate", "NTLM", "Basic realm=\"mail.contoso.com\""}));
     EXPECT_EQ(res["X-FEServer"], "EX01");
 }
 
@@ -64,8 +66,8 @@ TEST_F(AuthTest, Type3OnAnotherConnectionIsRejected) {
     ASSERT_EQ(a.roundtrip(first).result_int(), 401);
     test_client b(ep());
     auto third = ews_get();
-    third.set(http::field::authorization,
-              "NTLM " + base64_encode(build_ntlm_authenticate("jdoe", "CONTOSO", "WS", bytes(40, 7))));
+    third.set(http::field::authorization, "NTLM " + base64_encode(build_ntlm_authenticate(
+                                                        "jdoe", "CONTOSO", "WS", bytes(40, 7))));
     EXPECT_EQ(b.roundtrip(third).result_int(), 401);
 }
 
@@ -82,7 +84,8 @@ TEST_F(AuthTest, VerifyModeChecksTheNtlmV2Response) {
 TEST_F(AuthTest, NegotiateCarryingNtlmIsAcceptedLikeNtlm) {
     start(1);
     test_client c(ep());
-    EXPECT_EQ(ntlm_roundtrip(c, ews_get(), "asmith", "CONTOSO", "x", "Negotiate").result_int(), 200);
+    EXPECT_EQ(ntlm_roundtrip(c, ews_get(), "asmith", "CONTOSO", "x", "Negotiate").result_int(),
+              200);
     auto o = server(0).observations();
     EXPECT_EQ(o.connections.front().auth_scheme, "Negotiate");
 }
@@ -95,7 +98,8 @@ TEST_F(AuthTest, BasicIsCheckedOnEveryRequest) {
     auto req = make_request("OPTIONS", "/Microsoft-Server-ActiveSync");
     req.set(http::field::authorization, basic("CONTOSO\\jdoe", "P@ssw0rd"));
     EXPECT_EQ(c.roundtrip(req).result_int(), 200);
-    EXPECT_EQ(c.roundtrip(make_request("OPTIONS", "/Microsoft-Server-ActiveSync")).result_int(), 401);
+    EXPECT_EQ(c.roundtrip(make_request("OPTIONS", "/Microsoft-Server-ActiveSync")).result_int(),
+              401);
     req.set(http::field::authorization, basic("CONTOSO\\jdoe", "nope"));
     EXPECT_EQ(c.roundtrip(req).result_int(), 401);
 }

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -40,13 +41,15 @@ TEST_F(ExchangelibTest, AutodiscoversAuthenticatesWithNtlmAndListsTheInbox) {
     auto ca = std::filesystem::temp_directory_path() /
               ("gatehouse-fake-cas-ca-" + std::to_string(::getpid()) + ".pem");
     std::ofstream(ca) << f().authority().chain_pem;
-    std::string script = std::string(GATEHOUSE_SOURCE_DIR) + "/tests/integration/exchangelib_list_inbox.py";
+    std::string script =
+        std::string(GATEHOUSE_SOURCE_DIR) + "/tests/integration/exchangelib_list_inbox.py";
     // The Debian package installs exchangelib for the system interpreter.
     auto r = run("timeout 60 /usr/bin/python3 " + script + " " + std::to_string(ep().port()) + " " +
                  ca.string() + " 2>&1");
     std::filesystem::remove(ca);
     ASSERT_EQ(r.exit_code, 0) << r.output;
-    EXPECT_NE(r.output.find("EWS https://127.0.0.1:" + std::to_string(ep().port()) + "/EWS/Exchange.asmx"),
+    EXPECT_NE(r.output.find("EWS https://127.0.0.1:" + std::to_string(ep().port()) +
+                            "/EWS/Exchange.asmx"),
               std::string::npos)
         << r.output;
     EXPECT_NE(r.output.find("AUTH NTLM"), std::string::npos) << r.output;

@@ -41,10 +41,16 @@ TEST_F(FaultsTest, ResetSendsRstInsteadOfAnAnswer) {
 
 TEST_F(FaultsTest, CloseMidBodyDeliversAboutHalfOfTheBody) {
     start(1);
-    server(0).patch({{"oab", {{"file_bytes", 10000}}}, {"vdirs", {{"oab", {{"auth", nlohmann::json::array()},
-                                                                    {"faults", {{"close_mid_body_rate", 1}}}}}}}});
+    server(0).patch(
+        {{"oab", {{"file_bytes", 10000}}},
+         {"vdirs",
+          {{"oab",
+            {{"auth", nlohmann::json::array()}, {"faults", {{"close_mid_body_rate", 1}}}}}}}});
     test_client c(ep());
-    c.send("GET /OAB/d29844a9-724e-468c-8820-0f7b345b767b/d29844a9-724e-468c-8820-0f7b345b767b-data-7.lzx HTTP/1.1\r\nHost: x\r\n\r\n");
+    c.send(
+        "GET "
+        "/OAB/d29844a9-724e-468c-8820-0f7b345b767b/d29844a9-724e-468c-8820-0f7b345b767b-data-7.lzx "
+        "HTTP/1.1\r\nHost: x\r\n\r\n");
     auto head = c.read_head();
     EXPECT_EQ(head[http::field::content_length], "10000");
     std::string body;
@@ -76,12 +82,15 @@ TEST_F(FaultsTest, StallAfterNBytesStopsWriting) {
 TEST_F(FaultsTest, BandwidthLimitSlowsTheBody) {
     start(1);
     server(0).patch({{"oab", {{"file_bytes", 4000}}},
-                     {"vdirs", {{"oab", {{"auth", nlohmann::json::array()},
-                                         {"faults", {{"bandwidth_bytes_per_s", 20000}}}}}}}});
+                     {"vdirs",
+                      {{"oab",
+                        {{"auth", nlohmann::json::array()},
+                         {"faults", {{"bandwidth_bytes_per_s", 20000}}}}}}}});
     auto t0 = steady_clock::now();
     test_client c(ep());
-    auto res = c.roundtrip(make_request(
-        "GET", "/OAB/d29844a9-724e-468c-8820-0f7b345b767b/d29844a9-724e-468c-8820-0f7b345b767b-data-7.lzx"));
+    auto res = c.roundtrip(make_request("GET",
+                                        "/OAB/d29844a9-724e-468c-8820-0f7b345b767b/"
+                                        "d29844a9-724e-468c-8820-0f7b345b767b-data-7.lzx"));
     EXPECT_EQ(res.body().size(), 4000u);
     EXPECT_GE(steady_clock::now() - t0, std::chrono::milliseconds(180));  // ≥ 4000 B / 20000 B/s
 }
@@ -90,7 +99,8 @@ TEST_F(FaultsTest, KeepAliveClosesAfterNRequests) {
     start(1);
     server(0).patch({{"faults", {{"close_after_requests", 2}}}});
     test_client c(ep());
-    EXPECT_TRUE(c.roundtrip(make_request("GET", "/owa/HealthCheck.htm"))[http::field::connection].empty());
+    EXPECT_TRUE(
+        c.roundtrip(make_request("GET", "/owa/HealthCheck.htm"))[http::field::connection].empty());
     auto second = c.roundtrip(make_request("GET", "/owa/HealthCheck.htm"));
     EXPECT_EQ(second[http::field::connection], "close");
     EXPECT_TRUE(c.wait_closed());
@@ -128,8 +138,8 @@ TEST_F(FaultsTest, StoppedListenerRefusesConnectionsAndStartsAgainOnTheSamePort)
 
 TEST_F(FaultsTest, BadKnobPatchIsRefusedWithTheFieldNamed) {
     start(1);
-    auto [status, body] =
-        control("PATCH", "/servers/cas1/config", R"({"vdirs": {"ews": {"faults": {"error_rate": 7}}}})");
+    auto [status, body] = control("PATCH", "/servers/cas1/config",
+                                  R"({"vdirs": {"ews": {"faults": {"error_rate": 7}}}})");
     EXPECT_EQ(status, 400u);
     EXPECT_EQ(body["error"], "patch: vdirs.ews.faults.error_rate: must be within [0, 1]");
     EXPECT_DOUBLE_EQ(server(0).config().at(vdir::ews).faults.error_rate, 1.0);

@@ -8,10 +8,11 @@
 #include "fake-cas/ntlm.hpp"
 #include "tests/support/test_client.hpp"
 
-#include <gtest/gtest.h>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <string>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 namespace gatehouse::fake_cas::testing {
 
@@ -81,7 +82,8 @@ inline test::response ntlm_roundtrip(test::test_client& c, test::request req, st
     blob.insert(blob.end(), {0, 0, 0, 0});
     auto nt = compute_ntlm_v2_response(password, user, domain, challenge->server_challenge, blob);
     req.set(http::field::authorization,
-            std::string(scheme) + " " + base64_encode(build_ntlm_authenticate(user, domain, "WS01", nt)));
+            std::string(scheme) + " " +
+                base64_encode(build_ntlm_authenticate(user, domain, "WS01", nt)));
     return c.roundtrip(std::move(req));
 }
 

@@ -27,9 +27,10 @@ TEST_F(HealthTest, HealthCheckAnswersFqdnBodyWithFrontEndHeaders) {
 
 TEST_F(HealthTest, EveryVdirHasItsHealthPageInAnyCase) {
     start(1);
-    for (auto path : {"/ews/healthcheck.htm", "/Microsoft-Server-ActiveSync/HealthCheck.htm",
-                      "/RPC/HEALTHCHECK.HTM", "/mapi/HealthCheck.htm", "/Autodiscover/HealthCheck.htm",
-                      "/oab/HealthCheck.htm", "/ecp/HealthCheck.htm", "/PowerShell/HealthCheck.htm"})
+    for (auto path :
+         {"/ews/healthcheck.htm", "/Microsoft-Server-ActiveSync/HealthCheck.htm",
+          "/RPC/HEALTHCHECK.HTM", "/mapi/HealthCheck.htm", "/Autodiscover/HealthCheck.htm",
+          "/oab/HealthCheck.htm", "/ecp/HealthCheck.htm", "/PowerShell/HealthCheck.htm"})
         EXPECT_EQ(get(ep(), path).result_int(), 200) << path;
 }
 
@@ -44,8 +45,9 @@ TEST_F(HealthTest, HeadGetsHeadersOnly) {
 
 TEST_F(HealthTest, ComponentFlippedThroughTheControlApiTakesOnlyItsVdirOut) {
     start(2);
-    auto [status, body] = control("POST", "/servers/cas1/components",
-                                  R"({"component":"OwaProxy","requester":"HealthApi","state":"Inactive"})");
+    auto [status, body] =
+        control("POST", "/servers/cas1/components",
+                R"({"component":"OwaProxy","requester":"HealthApi","state":"Inactive"})");
     ASSERT_EQ(status, 200u) << body.dump();
     EXPECT_EQ(get(ep(0), "/owa/HealthCheck.htm").result_int(), 503);
     EXPECT_EQ(get(ep(0), "/ews/HealthCheck.htm").result_int(), 200);
@@ -65,8 +67,9 @@ TEST_F(HealthTest, ComponentStaysInactiveWhileAnyRequesterHoldsIt) {
 
 TEST_F(HealthTest, ServerWideOfflineTakesEveryVdirOut) {
     start(1);
-    auto [status, body] = control("POST", "/servers/cas1/components",
-                                  R"({"component":"ServerWideOffline","requester":"Maintenance","state":"Inactive"})");
+    auto [status, body] = control(
+        "POST", "/servers/cas1/components",
+        R"({"component":"ServerWideOffline","requester":"Maintenance","state":"Inactive"})");
     ASSERT_EQ(status, 200u);
     for (auto path : {"/owa/HealthCheck.htm", "/rpc/HealthCheck.htm", "/mapi/HealthCheck.htm"})
         EXPECT_EQ(get(ep(), path).result_int(), 503) << path;
@@ -74,8 +77,9 @@ TEST_F(HealthTest, ServerWideOfflineTakesEveryVdirOut) {
 
 TEST_F(HealthTest, InactiveResponseCanBeAResetOrA404) {
     start(1);
-    server(0).patch({{"vdirs", {{"owa", {{"health", {{"inactive_response", "reset"}}}}},
-                                {"ews", {{"health", {{"inactive_response", 404}}}}}}}});
+    server(0).patch({{"vdirs",
+                      {{"owa", {{"health", {{"inactive_response", "reset"}}}}},
+                       {"ews", {{"health", {{"inactive_response", 404}}}}}}}});
     server(0).set_component_state("ServerWideOffline", "Maintenance", false);
     EXPECT_EQ(get(ep(), "/ews/HealthCheck.htm").result_int(), 404);
     test_client c(ep());

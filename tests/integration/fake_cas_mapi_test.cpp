@@ -13,7 +13,8 @@ namespace {
 using test::make_request;
 using test::test_client;
 
-constexpr std::string_view emsmdb = "/mapi/emsmdb/?MailboxId=416c6368-656d-794a-6f45-57615272456e@contoso.com";
+constexpr std::string_view emsmdb =
+    "/mapi/emsmdb/?MailboxId=416c6368-656d-794a-6f45-57615272456e@contoso.com";
 
 void put32(std::string& out, std::uint32_t v) {
     for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
@@ -31,7 +32,8 @@ test::request mapi(std::string_view type, std::string body, const std::string& c
 }
 
 std::string connect_body() {
-    std::string b = "/o=Contoso/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/cn=jdoe";
+    std::string b =
+        "/o=Contoso/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/cn=jdoe";
     b.push_back('\0');
     for (auto v : {0u, 1252u, 1033u, 1033u, 0u}) put32(b, v);
     return b;
@@ -52,7 +54,8 @@ std::string cookies_of(const test::response& res, std::string previous = {}) {
     std::map<std::string, std::string> jar;
     auto add = [&](std::string_view pair) {
         auto eq = pair.find('=');
-        if (eq != std::string_view::npos) jar[std::string(pair.substr(0, eq))] = std::string(pair.substr(eq + 1));
+        if (eq != std::string_view::npos)
+            jar[std::string(pair.substr(0, eq))] = std::string(pair.substr(eq + 1));
     };
     std::string_view prev = previous;
     while (!prev.empty()) {
@@ -101,14 +104,17 @@ TEST_F(MapiTest, ConnectStreamsMetaTagsAndSetsSessionCookies) {
 
 TEST_F(MapiTest, LongExecuteSendsPendingKeepAlives) {
     start(1, 0.01);
-    server(0).patch({{"mapi", {{"processing_ms", 30000}, {"pending_period_ms", 5000}}}});  // 300 / 50 ms
+    server(0).patch(
+        {{"mapi", {{"processing_ms", 30000}, {"pending_period_ms", 5000}}}});  // 300 / 50 ms
     test_client c(ep());
     auto jar = cookies_of(call(c, mapi("Connect", connect_body())));
     auto res = call(c, mapi("Execute", execute_body("ROPS"), jar));
     EXPECT_EQ(res["X-ResponseCode"], "0");
     auto& b = res.body();
     std::size_t pending = 0;
-    for (auto at = b.find("PENDING\r\n"); at != std::string::npos; at = b.find("PENDING\r\n", at + 1)) ++pending;
+    for (auto at = b.find("PENDING\r\n"); at != std::string::npos;
+         at = b.find("PENDING\r\n", at + 1))
+        ++pending;
     EXPECT_GE(pending, 3u);
     EXPECT_NE(b.find("DONE\r\n"), std::string::npos);
     EXPECT_EQ(b.substr(b.size() - 8, 4), "ROPS");  // the ROP buffer echoed, then the aux size
@@ -164,7 +170,7 @@ TEST_F(MapiTest, NotificationWaitEndsAtItsScaledMaximum) {
     auto t0 = steady_clock::now();
     auto res = c.roundtrip(mapi("NotificationWait", body, jar));
     EXPECT_GE(steady_clock::now() - t0, std::chrono::milliseconds(290));
-    EXPECT_EQ(res.body()[res.body().size() - 8], 0);  // no event
+    EXPECT_EQ(res.body()[res.body().size() - 8], 0);               // no event
     EXPECT_NE(res.body().find("PENDING\r\n"), std::string::npos);  // every 30 ms while held
 }
 

@@ -44,10 +44,11 @@ test::response send(const tcp::endpoint& ep, test::request req, jar& j) {
 }
 
 test::response login(const tcp::endpoint& ep, jar& j, std::string_view password = "P@ssw0rd") {
-    auto req = make_request("POST", "/owa/auth.owa", "mail.contoso.com",
-                            "destination=https%3A%2F%2Fmail.contoso.com%2Fowa%2F&flags=4&forcedownlevel=0"
-                            "&username=contoso%5Cjdoe&password=" + std::string(password) +
-                                "&passwordText=&isUtf8=1");
+    auto req =
+        make_request("POST", "/owa/auth.owa", "mail.contoso.com",
+                     "destination=https%3A%2F%2Fmail.contoso.com%2Fowa%2F&flags=4&forcedownlevel=0"
+                     "&username=contoso%5Cjdoe&password=" +
+                         std::string(password) + "&passwordText=&isUtf8=1");
     req.set(http::field::content_type, "application/x-www-form-urlencoded");
     return send(ep, std::move(req), j);
 }
@@ -67,7 +68,8 @@ TEST_F(OwaTest, UnauthenticatedOwaRedirectsToTheLogonPage) {
     auto res = test::get(ep(), "/owa/");
     EXPECT_EQ(res.result_int(), 302);
     EXPECT_EQ(res[http::field::location],
-              "http://mail.contoso.com/owa/auth/logon.aspx?url=http%3a%2f%2fmail.contoso.com%2fowa%2f&reason=0");
+              "http://mail.contoso.com/owa/auth/"
+              "logon.aspx?url=http%3a%2f%2fmail.contoso.com%2fowa%2f&reason=0");
     auto form = test::get(ep(), "/owa/auth/logon.aspx?url=x&reason=0");
     EXPECT_EQ(form.result_int(), 200);
     EXPECT_NE(form.body().find("name=\"logonForm\""), std::string::npos);
@@ -94,7 +96,7 @@ TEST_F(OwaTest, LoginSetsFiveCadataCookiesAndRedirectsToTheDestination) {
 TEST_F(OwaTest, DifferentKeysOnTwoServersReproduceTheLoginLoop) {
     start_two("ex01-certificate", "ex02-certificate");
     jar j;
-    ASSERT_EQ(login(ep(0), j).result_int(), 302);  // EX01 seals with its key
+    ASSERT_EQ(login(ep(0), j).result_int(), 302);              // EX01 seals with its key
     auto next = send(ep(1), make_request("GET", "/owa/"), j);  // lands on EX02
     EXPECT_EQ(next.result_int(), 302);
     EXPECT_NE(next[http::field::location].find("/owa/auth/logon.aspx?url="), std::string::npos);
@@ -185,8 +187,10 @@ TEST_F(OwaTest, EcpSharesTheCookiesAndNeedsItsSessionAndCanary) {
     EXPECT_EQ(send(ep(0), make_request("GET", "/ecp/"), j).result_int(), 200);
     ASSERT_TRUE(j.cookies.count("ASP.NET_SessionId"));
     ASSERT_TRUE(j.cookies.count("msExchEcpCanary"));
-    auto ddi = "/ecp/DDI/DDIService.svc/GetList?schema=Mailbox&msExchEcpCanary=" + j.cookies["msExchEcpCanary"];
-    EXPECT_EQ(send(ep(1), make_request("POST", ddi, "mail.contoso.com", "{}"), j).result_int(), 200);
+    auto ddi = "/ecp/DDI/DDIService.svc/GetList?schema=Mailbox&msExchEcpCanary=" +
+               j.cookies["msExchEcpCanary"];
+    EXPECT_EQ(send(ep(1), make_request("POST", ddi, "mail.contoso.com", "{}"), j).result_int(),
+              200);
     auto no_canary = make_request("POST", "/ecp/DDI/DDIService.svc/GetList?schema=Mailbox",
                                   "mail.contoso.com", "{}");
     EXPECT_EQ(send(ep(0), no_canary, j).result_int(), 500);

@@ -11,9 +11,12 @@ namespace {
 using test::make_request;
 using test::test_client;
 
-constexpr std::string_view target = "/rpc/rpcproxy.dll?3f7b8a1c-5d2e-4c1a-9b8e-1a2b3c4d5e6f@contoso.com:6001";
+constexpr std::string_view target =
+    "/rpc/rpcproxy.dll?3f7b8a1c-5d2e-4c1a-9b8e-1a2b3c4d5e6f@contoso.com:6001";
 
-std::string as_string(const bytes& b) { return {b.begin(), b.end()}; }
+std::string as_string(const bytes& b) {
+    return {b.begin(), b.end()};
+}
 
 std::string channel_head(std::string_view method, std::uint64_t length) {
     return std::string(method) + " " + std::string(target) +
@@ -47,7 +50,8 @@ protected:
         EXPECT_EQ(c.read_exactly(28), as_string(rts::conn_a3(120000)));
     }
     void open_in(test_client& c, const cookies& k) {
-        c.send(channel_head("RPC_IN_DATA", 1073741824) + as_string(rts::conn_b1(k.vc, k.in, k.group)));
+        c.send(channel_head("RPC_IN_DATA", 1073741824) +
+               as_string(rts::conn_b1(k.vc, k.in, k.group)));
     }
 };
 
@@ -127,6 +131,27 @@ TEST_F(RpcTest, ChannelsOnDifferentServersPairWithAFarmTable) {
     EXPECT_EQ(out.read_exactly(44), as_string(rts::conn_c2(65536, 120000)));
 }
 
+// With two worker threads the two halves live on different threads: the IN channel's replies
+// wake the OUT channel across them.
+TEST_F(RpcTest, PairAcrossServersAndThreadsCarriesData) {
+    auto config = default_fleet(2);
+    config.time_scale = 0.01;
+    config.threads = 2;
+    start(std::move(config));
+    test_client out(ep(0)), in(ep(1));
+    cookies k;
+    open_out(out, k);
+    open_in(in, k);
+    ASSERT_EQ(out.read_exactly(44), as_string(rts::conn_c2(65536, 120000)));
+    for (std::uint32_t call = 1; call <= 20; ++call) {
+        in.send(as_string(rts::request(call, bytes(64, 1))));
+        auto pdu = out.read_exactly(24 + 64);
+        auto h = rts::parse_header({reinterpret_cast<const std::uint8_t*>(pdu.data()), 16});
+        ASSERT_TRUE(h);
+        EXPECT_EQ(h->call_id, call);
+    }
+}
+
 TEST_F(RpcTest, InstanceScopeLeavesChannelsOnDifferentServersUnpaired) {
     auto config = default_fleet(2);
     config.time_scale = 0.01;
@@ -170,10 +195,12 @@ TEST_F(RpcTest, NtlmRunsPerChannelBeforeTheBodyStreams) {
     auto header = std::string(r1[http::field::www_authenticate]);
     auto challenge = parse_ntlm_challenge(*base64_decode(header.substr(5)));
     ASSERT_TRUE(challenge);
-    bytes blob = {1, 1, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 5, 6, 7, 8, 0, 0, 0, 0};
+    bytes blob = {1, 1, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6,
+                  7, 8, 1, 2, 3, 4, 5, 6, 7, 8, 0, 0, 0, 0};
     auto nt = compute_ntlm_v2_response("x", "jdoe", "CONTOSO", challenge->server_challenge, blob);
     cookies k;
-    out.send("RPC_OUT_DATA " + std::string(target) + " HTTP/1.1\r\nHost: x\r\nAuthorization: NTLM " +
+    out.send("RPC_OUT_DATA " + std::string(target) +
+             " HTTP/1.1\r\nHost: x\r\nAuthorization: NTLM " +
              base64_encode(build_ntlm_authenticate("jdoe", "CONTOSO", "WS", nt)) +
              "\r\nContent-Length: 76\r\n\r\n" + as_string(rts::conn_a1(k.vc, k.out)));
     EXPECT_EQ(out.read_head().result_int(), 200);

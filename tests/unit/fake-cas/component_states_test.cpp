@@ -46,7 +46,8 @@ TEST(ComponentStates, RequestersAreListed) {
     component_states s;
     s.set("RpcProxy", "Sidelined", false);
     s.set("RpcProxy", "Functional", false);
-    EXPECT_EQ(s.inactive_requesters("rpcproxy"), (std::vector<std::string>{"Functional", "Sidelined"}));
+    EXPECT_EQ(s.inactive_requesters("rpcproxy"),
+              (std::vector<std::string>{"Functional", "Sidelined"}));
 }
 
 TEST(ComponentStates, FlapInvertsTheAnswerEveryNProbes) {

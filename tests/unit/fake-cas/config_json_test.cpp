@@ -27,8 +27,8 @@ TEST(ConfigJson, CountOfServersGivesExchangeDefaults) {
 }
 
 TEST(ConfigJson, CommentsAreAllowed) {
-    auto f = parse_fleet_config("{ // two servers\n \"servers\": 2, /* fast */ \"time_scale\": 0.01}",
-                                "fleet.json");
+    auto f = parse_fleet_config(
+        "{ // two servers\n \"servers\": 2, /* fast */ \"time_scale\": 0.01}", "fleet.json");
     EXPECT_DOUBLE_EQ(f.time_scale, 0.01);
 }
 
@@ -36,7 +36,8 @@ TEST(ConfigJson, ServerDefaultsApplyBeforeEachServer) {
     auto f = parse_fleet_config(R"({
         "server_defaults": {"faults": {"latency_ms": 5}, "owa": {"fba_key_id": "shared"}},
         "servers": [{"name": "a"}, {"name": "b", "netbios": "EX09", "owa": {"fba_key_id": "b"}}]
-    })", "fleet.json");
+    })",
+                                "fleet.json");
     EXPECT_EQ(f.servers[0].faults.latency_ms, 5u);
     EXPECT_EQ(f.servers[0].owa.fba_key_id, "shared");
     EXPECT_EQ(f.servers[1].owa.fba_key_id, "b");
@@ -71,7 +72,8 @@ TEST(ConfigJson, InvalidJsonNamesTheSource) {
 
 TEST(ConfigJson, InactiveResponseAcceptsStatusOrAction) {
     auto f = parse_fleet_config(R"({"servers": [{"health": {"inactive_response": "hang"},
-        "vdirs": {"ews": {"health": {"inactive_response": 404}}}}]})", "fleet.json");
+        "vdirs": {"ews": {"health": {"inactive_response": 404}}}}]})",
+                                "fleet.json");
     EXPECT_EQ(f.servers[0].at(vdir::owa).health.inactive, inactive_action::hang);
     EXPECT_EQ(f.servers[0].at(vdir::ews).health.inactive, inactive_action::status);
     EXPECT_EQ(f.servers[0].at(vdir::ews).health.inactive_status, 404u);
@@ -79,7 +81,8 @@ TEST(ConfigJson, InactiveResponseAcceptsStatusOrAction) {
 
 TEST(ConfigJson, PatchChangesOnlyWhatItNames) {
     auto s = default_server(1, "contoso.local");
-    apply_server_patch(s, nlohmann::json::parse(R"({"vdirs": {"mapi": {"faults": {"latency_ms": 250}}},
+    apply_server_patch(s,
+                       nlohmann::json::parse(R"({"vdirs": {"mapi": {"faults": {"latency_ms": 250}}},
                                                     "mapi": {"nw_max_s": 10}})"),
                        "patch");
     EXPECT_EQ(s.at(vdir::mapi).faults.latency_ms, 250u);

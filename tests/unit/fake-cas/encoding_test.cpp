@@ -12,7 +12,8 @@ TEST(Encoding, Base64RoundTripsAllLengths) {
         auto dec = base64_decode(enc);
         ASSERT_TRUE(dec);
         EXPECT_EQ(std::string(dec->begin(), dec->end()), s);
-        auto url = base64url_decode(base64url_encode({reinterpret_cast<const std::uint8_t*>(s.data()), s.size()}));
+        auto url = base64url_decode(
+            base64url_encode({reinterpret_cast<const std::uint8_t*>(s.data()), s.size()}));
         ASSERT_TRUE(url);
         EXPECT_EQ(std::string(url->begin(), url->end()), s);
         s.push_back(static_cast<char>(i * 37));
@@ -28,7 +29,8 @@ TEST(Encoding, Utf16RoundTripsNonAscii) {
 }
 
 TEST(Encoding, FormValuesAreDecoded) {
-    std::string_view form = "destination=https%3A%2F%2Fmail%2Fowa%2F&username=contoso%5Cjdoe&password=a+b";
+    std::string_view form =
+        "destination=https%3A%2F%2Fmail%2Fowa%2F&username=contoso%5Cjdoe&password=a+b";
     EXPECT_EQ(form_value(form, "username"), "contoso\\jdoe");
     EXPECT_EQ(form_value(form, "password"), "a b");
     EXPECT_EQ(form_value(form, "destination"), "https://mail/owa/");

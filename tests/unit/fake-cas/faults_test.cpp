@@ -1,6 +1,7 @@
 #include "fake-cas/faults.hpp"
 
 #include <deque>
+
 #include <gtest/gtest.h>
 
 namespace gatehouse::fake_cas {

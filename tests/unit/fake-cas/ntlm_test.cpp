@@ -33,8 +33,9 @@ TEST(Ntlm, Md4MatchesRfc1320Vectors) {
     };
     EXPECT_EQ(hex(""), "31d6cfe0d16ae931b73c59d7e0c089c0");
     EXPECT_EQ(hex("abc"), "a448017aaf21d8525fc10ae87aa6729d");
-    EXPECT_EQ(hex("12345678901234567890123456789012345678901234567890123456789012345678901234567890"),
-              "e33b4ddc9c38f2199c3e7b164fcc0536");
+    EXPECT_EQ(
+        hex("12345678901234567890123456789012345678901234567890123456789012345678901234567890"),
+        "e33b4ddc9c38f2199c3e7b164fcc0536");
 }
 
 TEST(Ntlm, NtHashOfPasswordIsTheKnownValue) {
@@ -61,7 +62,8 @@ TEST(Ntlm, ChallengeCarriesTheServersOwnNames) {
 }
 
 TEST(Ntlm, AuthenticateMessageRoundTrips) {
-    auto nt = compute_ntlm_v2_response("P@ssw0rd", "jdoe", "CONTOSO", params().server_challenge, blob());
+    auto nt =
+        compute_ntlm_v2_response("P@ssw0rd", "jdoe", "CONTOSO", params().server_challenge, blob());
     auto type3 = build_ntlm_authenticate("jdoe", "CONTOSO", "WS01", nt);
     auto a = parse_ntlm_authenticate(type3);
     ASSERT_TRUE(a);
@@ -88,7 +90,8 @@ TEST(Ntlm, HandshakeChallengesThenAuthenticatesOnTheSameConnection) {
     ASSERT_EQ(r1.kind, ntlm_handshake::outcome::challenge);
     EXPECT_TRUE(h.challenged());
     auto nt = compute_ntlm_v2_response("x", "jdoe", "CONTOSO", params().server_challenge, blob());
-    auto r2 = h.on_token(build_ntlm_authenticate("jdoe", "CONTOSO", "WS", nt), params(), t0 + 1s, 120s);
+    auto r2 =
+        h.on_token(build_ntlm_authenticate("jdoe", "CONTOSO", "WS", nt), params(), t0 + 1s, 120s);
     ASSERT_EQ(r2.kind, ntlm_handshake::outcome::authenticate);
     EXPECT_EQ(r2.auth.user, "jdoe");
     EXPECT_EQ(r2.server_challenge, params().server_challenge);
@@ -98,8 +101,8 @@ TEST(Ntlm, HandshakeChallengesThenAuthenticatesOnTheSameConnection) {
 TEST(Ntlm, Type3WithoutAChallengeOnThisConnectionIsRejected) {
     ntlm_handshake fresh;  // another connection: it never issued a Type 2
     auto t0 = std::chrono::steady_clock::time_point{} + 1h;
-    auto r = fresh.on_token(build_ntlm_authenticate("jdoe", "CONTOSO", "WS", bytes(40, 1)), params(),
-                            t0, 120s);
+    auto r = fresh.on_token(build_ntlm_authenticate("jdoe", "CONTOSO", "WS", bytes(40, 1)),
+                            params(), t0, 120s);
     EXPECT_EQ(r.kind, ntlm_handshake::outcome::reject);
 }
 
@@ -119,7 +122,8 @@ TEST(Ntlm, SpnegoWrappedTokenIsUnwrapped) {
     ASSERT_TRUE(inner);
     EXPECT_EQ(*inner, type1);
     EXPECT_FALSE(unwrap_spnego_ntlm(bytes{0x60, 0x82, 0x01, 0x00}));  // a Kerberos ticket
-    EXPECT_EQ(spnego_accept_completed(), (bytes{0xa1, 0x07, 0x30, 0x05, 0xa0, 0x03, 0x0a, 0x01, 0x00}));
+    EXPECT_EQ(spnego_accept_completed(),
+              (bytes{0xa1, 0x07, 0x30, 0x05, 0xa0, 0x03, 0x0a, 0x01, 0x00}));
 }
 
 }  // namespace

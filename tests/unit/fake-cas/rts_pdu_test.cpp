@@ -7,10 +7,12 @@ namespace {
 
 // Ready-to-send PDUs from exchange-protocols.md §4.5 (ConnectionTimeout 120000 ms).
 TEST(RtsPdu, ServerPdusMatchTheSpecifiedBytes) {
-    EXPECT_EQ(hex_encode(rts::conn_a3(120000)), "05001403100000001c00000000000000000001000200000"
-                                                "0c0d40100");
-    EXPECT_EQ(hex_encode(rts::conn_c2(65536, 120000)),
-              "05001403100000002c00000000000000000003000600000001000000000000000000010002000000c0d40100");
+    EXPECT_EQ(hex_encode(rts::conn_a3(120000)),
+              "05001403100000001c00000000000000000001000200000"
+              "0c0d40100");
+    EXPECT_EQ(
+        hex_encode(rts::conn_c2(65536, 120000)),
+        "05001403100000002c00000000000000000003000600000001000000000000000000010002000000c0d40100");
     EXPECT_EQ(hex_encode(rts::ping()), "0500140310000000140000000000000001000000");
     EXPECT_EQ(hex_encode(rts::echo()), "0500140310000000140000000000000040000000");
 }
@@ -62,7 +64,9 @@ TEST(RtsPdu, EchoServiceAnswersARequestWithTheSameCallId) {
     EXPECT_EQ(sized->size(), 34u);
 }
 
-TEST(RtsPdu, RtsPdusGetNoEchoReply) { EXPECT_FALSE(rts::reply_to(rts::ping(), 0)); }
+TEST(RtsPdu, RtsPdusGetNoEchoReply) {
+    EXPECT_FALSE(rts::reply_to(rts::ping(), 0));
+}
 
 }  // namespace
 }  // namespace gatehouse::fake_cas
