@@ -1,0 +1,73 @@
+#include "reports/writers.hpp"
+
+#include "tests/unit/reports/sample_report.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+namespace gatehouse::reports {
+namespace {
+
+std::string json_of(const report& r) {
+    std::ostringstream out;
+    write_json(r, out);
+    return out.str();
+}
+
+report read(const std::string& text) {
+    std::istringstream in(text);
+    return read_json(in, "results.json");
+}
+
+TEST(JsonWriter, RoundTripIsExact) {
+    auto first = json_of(test::sample_report());
+    auto again = json_of(read(first));
+    EXPECT_EQ(first, again);
+}
+
+TEST(JsonWriter, CarriesSchemaVersionAndTotals) {
+    auto doc = nlohmann::json::parse(json_of(test::sample_report()));
+    EXPECT_EQ(doc["schema"], "gatehouse-report");
+    EXPECT_EQ(doc["schema_version"], schema_version);
+    EXPECT_EQ(doc["totals"]["failed"], 1);
+    EXPECT_EQ(doc["scenarios"][1]["verdict"], "failed");
+    EXPECT_EQ(doc["scenarios"][0]["timeline"][1]["errors"]["502.3.12029"], 2);
+}
+
+TEST(JsonWriter, MissingFieldIsNamedByItsPath) {
+    auto doc = nlohmann::json::parse(json_of(test::sample_report()));
+    doc["scenarios"][1]["expectations"][0].erase("observed");
+    try {
+        read(doc.dump());
+        FAIL() << "accepted a report with a missing field";
+    } catch (const report_error& e) {
+        EXPECT_STREQ(e.what(), "results.json: $.scenarios[1].expectations[0].observed: missing");
+    }
+}
+
+TEST(JsonWriter, UnknownVerdictAndWrongTypesAreRejected) {
+    auto doc = nlohmann::json::parse(json_of(test::sample_report()));
+    doc["scenarios"][0]["verdict"] = "green";
+    EXPECT_THROW(read(doc.dump()), report_error);
+    doc = nlohmann::json::parse(json_of(test::sample_report()));
+    doc["scenarios"][0]["duration_s"] = "long";
+    try {
+        read(doc.dump());
+        FAIL();
+    } catch (const report_error& e) {
+        EXPECT_NE(std::string(e.what()).find("$.scenarios[0].duration_s: has the wrong type"),
+                  std::string::npos);
+    }
+}
+
+TEST(JsonWriter, OtherSchemaVersionsAndOtherDocumentsAreRefused) {
+    auto doc = nlohmann::json::parse(json_of(test::sample_report()));
+    doc["schema_version"] = schema_version + 1;
+    EXPECT_THROW(read(doc.dump()), report_error);
+    EXPECT_THROW(read("{\"hello\": 1}"), report_error);
+    EXPECT_THROW(read("not json"), report_error);
+}
+
+}  // namespace
+}  // namespace gatehouse::reports
