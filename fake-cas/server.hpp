@@ -12,6 +12,7 @@
 #include "net/awaitable.hpp"
 #include "net/certificate.hpp"
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <functional>
@@ -39,6 +40,12 @@ struct server_snapshot {
         return scaled_ms(time_scale, v);
     }
     std::chrono::steady_clock::duration s(std::uint64_t v) const { return scaled_s(time_scale, v); }
+    // The keep-alive idle timeout, scaled but never under a second: a heavily scaled fleet must
+    // not drop clients that merely pause between requests.
+    std::chrono::steady_clock::duration idle() const {
+        return std::max<std::chrono::steady_clock::duration>(s(config.idle_close_s),
+                                                             std::chrono::seconds(1));
+    }
 };
 
 class server {

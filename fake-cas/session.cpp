@@ -85,7 +85,7 @@ awaitable<void> stall_connection(request_context& ctx) {
     // Keep the connection open without writing, until the client gives up or the server's own
     // connection timeout passes, then close.
     wakeup w(co_await asio::this_coro::executor);
-    co_await w.wait(steady_clock::now() + ctx.snap->s(ctx.cfg().idle_close_s),
+    co_await w.wait(steady_clock::now() + ctx.snap->idle(),
                     &ctx.conn.stream.socket());
     ctx.conn.stream.close();
     ctx.close = true;
@@ -304,7 +304,7 @@ awaitable<bool> read_body(request_context& ctx, std::uint64_t limit) {
             co_return false;
         }
     }
-    ctx.conn.stream.expires_after(ctx.snap->s(ctx.cfg().idle_close_s));
+    ctx.conn.stream.expires_after(ctx.snap->idle());
     std::array<char, 16 * 1024> chunk;
     while (!p.is_done()) {
         auto [ec, n] =
@@ -609,14 +609,23 @@ awaitable<void> run_connection(server& srv, tcp::socket socket) {
     for (;;) {
         snap = srv.snapshot();
         const auto& cfg = snap->config;
-        conn.stream.expires_after(snap->s(cfg.idle_close_s));
+        conn.stream.expires_after(snap->idle());
         net::parser_limits limits;
         limits.field_bytes = cfg.max_header_bytes;
         net::request_parser parser(conn.request, limits);
         auto ec = co_await net::read_head(conn.stream, conn.buffer, parser);
         if (ec) {
-            if (!is_disconnect(ec))
-                co_await reject_unparsable(conn, net::status_for_parse_error(ec));
+            if (!is_disconnect(ec)) {
+                auto status = net::status_for_parse_error(ec);
+                co_await reject_unparsable(conn, status == 431 ? 400 : status);
+                request_event e;
+                e.time = std::chrono::system_clock::now();
+                e.connection_id = conn.id;
+                e.method = conn.request.method;
+                e.target = conn.request.target;
+                e.status = status == 431 ? 400 : status;
+                srv.obs().record(e);
+            }
             break;
         }
         conn.stream.expires_never();

@@ -142,6 +142,7 @@ TEST_F(HealthTest, MalformedRequestGets400AndOtherConnectionsCarryOn) {
     EXPECT_EQ(res["Server"], "Microsoft-HTTPAPI/2.0");
     EXPECT_TRUE(bad.wait_closed());
     EXPECT_EQ(good.roundtrip(make_request("GET", "/owa/HealthCheck.htm")).result_int(), 200);
+    EXPECT_EQ(server(0).observations().statuses.at(400), 1u);
 }
 
 TEST_F(HealthTest, OversizedHeaderIsRejectedLikeHttpSys) {
