@@ -10,6 +10,7 @@
 #include "fake-cas/rts_pdu.hpp"
 #include "fake-cas/wakeup.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <deque>
 #include <map>
@@ -127,6 +128,9 @@ struct farm_state {
 
     double time_scale;
     std::string farm_secret;
+    // Set once the fleet's threads have stopped: coroutines destroyed from then on must not
+    // post to other contexts (which may already be gone).
+    std::atomic<bool> stopping{false};
     directory users;
     scoped_tables shared{};
     event_hub eas_changes{};

@@ -189,6 +189,7 @@ fleet::~fleet() {
 
 void fleet::start() {
     if (running_) return;
+    if (stopped_) throw std::runtime_error("fake-cas: a fleet cannot start again after stop()");
     for (auto& s : servers_) {
         try {
             s->bind();
@@ -229,10 +230,12 @@ void fleet::start() {
 void fleet::stop() {
     if (!running_) return;
     running_ = false;
+    stopped_ = true;
     if (control_context_) control_context_->stop();
     for (auto& c : contexts_) c->stop();
     for (auto& t : threads_) t.join();
     threads_.clear();
+    farm_->stopping.store(true);
     // Connection coroutines still suspended are destroyed with their contexts; the servers and
     // the farm they refer to outlive them. Acceptors go first: they belong to the contexts.
     for (auto& s : servers_) s->release_listener();

@@ -99,7 +99,8 @@ public:
     fleet& operator=(const fleet&) = delete;
 
     // Binds every server and the control API (if enabled) and starts the threads. Throws
-    // std::runtime_error when a port cannot be bound.
+    // std::runtime_error when a port cannot be bound, or when the fleet was stopped before (a
+    // fleet runs once).
     void start();
     // Stops the control API, closes every connection and joins the threads (bounded).
     // Handles stay readable (config, observations) afterwards.
@@ -132,6 +133,7 @@ private:
     std::unique_ptr<control_api> control_;
     std::vector<std::thread> threads_;
     bool running_ = false;
+    bool stopped_ = false;
 };
 
 }  // namespace gatehouse::fake_cas

@@ -51,12 +51,13 @@ awaitable<void> rpc_error(request_context& ctx) {
 
 // Detaches a channel from its virtual connection when the coroutine ends.
 struct attachment {
+    farm_state& farm;
     rpc_table& table;
     std::string key;
     rpc_table::side side;
     std::shared_ptr<virtual_connection> vc;
     ~attachment() {
-        {
+        if (!farm.stopping.load()) {
             std::lock_guard lock(vc->mutex);
             auto& other = side == rpc_table::side::in ? vc->out_wakeup : vc->in_wakeup;
             if (other) other->notify();
@@ -135,7 +136,7 @@ awaitable<void> out_channel(request_context& ctx) {
         co_await rpc_error(ctx);
         co_return;
     }
-    attachment attached{table, key, rpc_table::side::out, vc};
+    attachment attached{ctx.srv.farm(), table, key, rpc_table::side::out, vc};
     long_poll_guard guard(ctx.srv.obs(), long_poll::rpc_out);
     ctx.close = true;  // the response never completes: the connection ends with the channel
     ctx.res.status = 200;
@@ -214,7 +215,7 @@ awaitable<void> in_channel(request_context& ctx) {
         co_await rpc_error(ctx);
         co_return;
     }
-    attachment attached{table, key, rpc_table::side::in, vc};
+    attachment attached{ctx.srv.farm(), table, key, rpc_table::side::in, vc};
     long_poll_guard guard(ctx.srv.obs(), long_poll::rpc_in);
     {
         std::lock_guard lock(vc->mutex);

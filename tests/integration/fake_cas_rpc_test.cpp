@@ -152,6 +152,24 @@ TEST_F(RpcTest, PairAcrossServersAndThreadsCarriesData) {
     }
 }
 
+// Stopping the fleet while channels are open on two threads ends everything cleanly (the
+// sanitizer build checks that nothing is used after it is gone).
+TEST_F(RpcTest, FleetStopsWhileChannelsAreOpen) {
+    auto config = default_fleet(2);
+    config.time_scale = 0.01;
+    config.threads = 2;
+    start(std::move(config));
+    test_client out(ep(0)), in(ep(1));
+    cookies k;
+    open_out(out, k);
+    open_in(in, k);
+    ASSERT_EQ(out.read_exactly(44), as_string(rts::conn_c2(65536, 120000)));
+    f().stop();
+    EXPECT_TRUE(out.wait_closed());
+    EXPECT_TRUE(in.wait_closed());
+    EXPECT_FALSE(f().running());
+}
+
 TEST_F(RpcTest, InstanceScopeLeavesChannelsOnDifferentServersUnpaired) {
     auto config = default_fleet(2);
     config.time_scale = 0.01;
