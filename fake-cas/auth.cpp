@@ -108,9 +108,15 @@ bool authenticate(request_context& ctx, const std::vector<auth_scheme>& schemes)
             conn.basic_header.assign(*header);
             conn.basic_user = creds->first;
             ctx.user = creds->first;
+            carried(ctx, ctx.user);
+            // Basic authenticates each request, but the connection record shows who used it
+            // (unless NTLM bound the connection to someone).
+            if (conn.user.empty() && conn.recorded_user != ctx.user) {
+                conn.recorded_user = ctx.user;
+                ctx.srv.obs().authenticated(conn.id, ctx.user, "Basic");
+            }
         }
         ctx.scheme = "Basic";
-        carried(ctx, ctx.user);
         return true;
     }
 

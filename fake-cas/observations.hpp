@@ -45,8 +45,10 @@ struct connection_record {
     unsigned short remote_port = 0;
     bool tls = false;
     bool open = true;
-    std::string user{};         // the identity the connection is authenticated as ("" if none)
-    std::string auth_scheme{};  // "NTLM", "Negotiate", "Basic", "FBA"
+    // The identity the connection is authenticated as (NTLM/Negotiate), or else the last
+    // per-request identity it carried (Basic, FBA); "" if none.
+    std::string user{};
+    std::string auth_scheme{};              // "NTLM", "Negotiate", "Basic", "FBA"
     std::vector<std::string> identities{};  // every distinct identity seen on the connection
     std::uint64_t requests = 0;
     std::uint64_t ntlm_handshakes = 0;

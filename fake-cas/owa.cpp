@@ -155,6 +155,10 @@ fba_session read_fba(request_context& ctx) {
         ctx.user = session.user;
         ctx.scheme = "FBA";
         if (ctx.srv.obs().identity_seen(ctx.conn.id, session.user)) ctx.identity_mismatch = true;
+        if (ctx.conn.user.empty() && ctx.conn.recorded_user != session.user) {
+            ctx.conn.recorded_user = session.user;
+            ctx.srv.obs().authenticated(ctx.conn.id, session.user, "FBA");
+        }
     }
     return session;
 }

@@ -44,6 +44,7 @@ struct connection_state {
     std::string scheme;        // its scheme
     std::string basic_header;  // last accepted Basic Authorization value and its user
     std::string basic_user;
+    std::string recorded_user;  // the per-request identity last written to the connection record
     std::uint64_t requests = 0;
     default_random random;
     std::mt19937_64 id_engine;

@@ -85,8 +85,7 @@ awaitable<void> stall_connection(request_context& ctx) {
     // Keep the connection open without writing, until the client gives up or the server's own
     // connection timeout passes, then close.
     wakeup w(co_await asio::this_coro::executor);
-    co_await w.wait(steady_clock::now() + ctx.snap->idle(),
-                    &ctx.conn.stream.socket());
+    co_await w.wait(steady_clock::now() + ctx.snap->idle(), &ctx.conn.stream.socket());
     ctx.conn.stream.close();
     ctx.close = true;
 }

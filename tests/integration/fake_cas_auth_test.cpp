@@ -102,6 +102,9 @@ TEST_F(AuthTest, BasicIsCheckedOnEveryRequest) {
               401);
     req.set(http::field::authorization, basic("CONTOSO\\jdoe", "nope"));
     EXPECT_EQ(c.roundtrip(req).result_int(), 401);
+    auto o = server(0).observations();
+    EXPECT_EQ(o.connections.front().user, "CONTOSO\\jdoe");
+    EXPECT_EQ(o.connections.front().auth_scheme, "Basic");
 }
 
 // A pooling proxy that forwards client B's request on the back-end connection client A
