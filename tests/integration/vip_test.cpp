@@ -2,10 +2,11 @@
 
 #include "tests/support/test_client.hpp"
 
+#include <thread>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/write.hpp>
 #include <gtest/gtest.h>
-#include <thread>
 
 namespace gatehouse::scenarios {
 namespace {
@@ -18,8 +19,8 @@ awaitable<void> serve_name(tcp::acceptor& acceptor, std::string name) {
         std::array<char, 1024> request;
         auto [read_ec, n] = co_await socket.async_read_some(asio::buffer(request), use_nothrow);
         if (read_ec) continue;
-        std::string response = "HTTP/1.1 200 OK\r\nContent-Length: " +
-                               std::to_string(name.size()) + "\r\nConnection: close\r\n\r\n" + name;
+        std::string response = "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(name.size()) +
+                               "\r\nConnection: close\r\n\r\n" + name;
         co_await asio::async_write(socket, asio::buffer(response), use_nothrow);
     }
 }
