@@ -113,9 +113,7 @@ TEST_F(ProxyHealth, LiveTrafficFailuresMarkAServerUnhealthyUntilTheTestSaysOther
     // No health test on owa: only an admin action brings the server back.
     auto json = config_json(R"(, "live_traffic": { "failure_statuses": "500-599",
                                   "max_failures": 2, "failover_period_ms": 60000 })");
-    const std::string url = R"("url": "http://owa/owa/HealthCheck.htm")";
-    json.replace(json.find(url), url.size(), R"("url": "")");
-    start_proxy(json);
+    start_proxy(without_owa_health(json));
     fleet_->server(0).patch(
         nlohmann::json::parse(R"({"vdirs":{"owa":{"faults":{"error_status":500,
                                                               "error_rate":1}}}})"));
