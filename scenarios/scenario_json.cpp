@@ -90,7 +90,7 @@ const std::vector<kind_schema>& expectation_schemas() {
                          {"per_s", type::number, true}}},
         {"ntlm_identity", {}},
         {"affinity", {{"client", type::string, true}}},
-        {"client_ok", {{"client", type::string, true}}},
+        {"client_failures", {{"client", type::string, true}}},
         {"long_polls", {{"server", type::string, false}, {"outcome", type::string, true}}},
     };
     return schemas;
