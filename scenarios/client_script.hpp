@@ -52,6 +52,7 @@ struct client_outcome {
 // What a client needs of the running scenario.
 struct client_context {
     const topology* world = nullptr;
+    bool gatehouse = true;  // the system under test is gatehouse (it sends X-Gatehouse-Error)
     recorder* requests = nullptr;
     barriers* meeting = nullptr;
     steady_clock::time_point origin{};  // the scenario's start (wall clock zero)

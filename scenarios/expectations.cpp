@@ -238,7 +238,11 @@ std::vector<reports::expectation_result> evaluate_all(const scenario& s,
         if (governed.count(name)) continue;
         for (const auto& failed : outcome.failed_expects) results.push_back(failed);
     }
-    for (const auto& e : s.expectations) results.push_back(evaluate(e, context));
+    for (const auto& e : s.expectations) {
+        bool applies = e.only_sut.empty() || std::find(e.only_sut.begin(), e.only_sut.end(),
+                                                       context.sut) != e.only_sut.end();
+        if (applies) results.push_back(evaluate(e, context));
+    }
     return results;
 }
 

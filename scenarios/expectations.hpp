@@ -17,6 +17,7 @@
 namespace gatehouse::scenarios {
 
 struct evaluation_context {
+    std::string sut{};  // the scenario variant that ran: gatehouse, haproxy or nginx
     double time_scale = 1;
     double end_s = 0;  // wall seconds the scenario ran
     // The scenario's start on the system clock (the fake CAS logs carry system_clock times).

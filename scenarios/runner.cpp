@@ -198,6 +198,7 @@ reports::scenario_result run_scenario(const scenario& s, const run_options& opti
     std::vector<client_slot> clients(s.clients.size());
     for (std::size_t i = 0; i < s.clients.size(); ++i) {
         client_context cc{.world = world.get(),
+                          .gatehouse = variant_name(options.sut) == "gatehouse",
                           .requests = &requests,
                           .meeting = &meeting,
                           .origin = origin,
@@ -250,6 +251,7 @@ reports::scenario_result run_scenario(const scenario& s, const run_options& opti
     double end_s = std::chrono::duration<double>(steady_clock::now() - origin).count();
 
     evaluation_context evaluation;
+    evaluation.sut = std::string(variant_name(options.sut));
     evaluation.time_scale = time_scale;
     evaluation.end_s = end_s;
     evaluation.origin = origin_system;

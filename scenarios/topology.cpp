@@ -82,6 +82,7 @@ topology::~topology() { stop(); }
 
 void topology::start() {
     std::filesystem::create_directories(options_.work_dir);
+    for (const auto& [name, value] : scenario_.vars) vars_.set(name, value);
     start_fleet();
     vars_.set("proxy_addr", "127.0.0.1");
     vars_.set("proxy_port", reserve_port());
@@ -100,6 +101,9 @@ void topology::start_fleet() {
     auto config = fake_cas::fleet_from_json(scenario_.fleet, scenario_.file.string() + " $.fleet");
     config.time_scale = options_.time_scale;
     config.control.enabled = false;  // the runner drives the fleet in-process
+    // Expectations read the servers' request logs: keep every request of a scenario unless the
+    // scenario says otherwise.
+    if (!scenario_.fleet.contains("request_log_capacity")) config.request_log_capacity = 250'000;
     fleet_ = std::make_unique<fake_cas::fleet>(std::move(config));
     fleet_->start();
     for (std::size_t i = 0; i < fleet_->size(); ++i) {
