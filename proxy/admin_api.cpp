@@ -44,7 +44,10 @@ json server_json(const server_stats& s) {
 json farm_json(const farm_stats& f) {
     json servers = json::array();
     for (const auto& s : f.servers) servers.push_back(server_json(s));
+    json hosts = json::object();
+    for (const auto& [host, servers] : f.host_routes) hosts[host] = servers;
     return json{{"name", f.name},
+                {"host_affinity", hosts},
                 {"algorithm", to_string(f.algorithm)},
                 {"requests_per_second", f.requests_per_second},
                 {"response_time_ms", f.response_time_ms},

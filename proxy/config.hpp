@@ -182,6 +182,19 @@ struct affinity_config {
     std::string key{};  // mixed into the hash; the same on every node (may be empty)
 };
 
+// ARR host-name affinity (host_affinity.hpp): each host name is allocated servers_per_host
+// servers, by round robin or by the free memory they report on the health test.
+enum class host_affinity_provider { round_robin, memory };
+
+struct host_affinity_config {
+    bool enabled = false;
+    host_affinity_provider provider = host_affinity_provider::round_robin;
+    bool ignore_subdomains = false;
+    milliseconds timeout{20 * 60'000};  // an idle mapping is forgotten after this long
+    std::uint32_t servers_per_host = 1;
+    std::string memory_header{"X-Memory-Available-MB"};  // on health probe answers
+};
+
 // TLS towards the farm's servers (SSL bridging).
 struct upstream_tls_config {
     bool verify = true;  // chain and host name; false only for lab certificates
@@ -198,6 +211,7 @@ struct farm_config {
     load_balancing_config load_balancing{};
     health_config health{};
     affinity_config affinity{};
+    host_affinity_config host_affinity{};
     live_traffic_config live_traffic{};
     outlier_config outlier{};
     // After a server comes back, its weight ramps linearly from 10 % to 100 % over this long.

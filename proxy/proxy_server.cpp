@@ -284,6 +284,10 @@ proxy_stats proxy_server::stats() {
         fs.name = f.config->name;
         fs.algorithm = f.config->load_balancing.algorithm;
         fs.no_server_requests = f.runtime->no_server_total();
+        if (f.config->host_affinity.enabled) {
+            std::lock_guard lock(f.runtime->hosts_mutex);
+            fs.host_routes = f.runtime->hosts.table(now, f.config->host_affinity.timeout);
+        }
         std::uint64_t finished = 0;
         std::uint64_t time_taken = 0;
         for (std::size_t i = 0; i < f.servers.size(); ++i) {

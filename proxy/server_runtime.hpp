@@ -8,6 +8,7 @@
 #include "proxy/config.hpp"
 #include "proxy/failure_detector.hpp"
 #include "proxy/health_state.hpp"
+#include "proxy/host_affinity.hpp"
 
 #include <atomic>
 #include <cstdint>
@@ -72,6 +73,9 @@ public:
 
     // Outlier ejection ends here (steady clock, ns since its epoch; 0: not ejected).
     std::atomic<std::int64_t> ejected_until_ns{0};
+    // Free memory the server reported on its last health probe (host-name affinity's memory
+    // provider); -1: unknown.
+    std::atomic<std::int64_t> memory_available_mb{-1};
     // When the server last became healthy and available again (slow start), as above.
     std::atomic<std::int64_t> recovered_at_ns{0};
 
@@ -139,6 +143,9 @@ public:
 
     // Serialises health decisions that look at the whole farm (minServers, ejected share).
     std::mutex health_mutex;
+    // Host-name affinity's allocations (kept across reloads).
+    std::mutex hosts_mutex;
+    host_affinity_table hosts;
 
 private:
     std::string name_;

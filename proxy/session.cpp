@@ -193,6 +193,9 @@ private:
     // The server the request's affinity cookie names, when it may still take the client (not
     // tried yet, healthy, Available or Draining); -1 otherwise. Sets affinity_cookie_.
     int affinity_server(const farm_snapshot& farm);
+    // Host-name affinity: leaves eligible in st_->loads only the servers the request's host is
+    // allocated to.
+    void restrict_to_host(const farm_snapshot& farm, steady_clock::time_point now);
     awaitable<bool> relay_response(const farm_snapshot& farm, const server_slot& slot,
                                    std::uint64_t threshold, bool pin_requested);
     awaitable<void> pump_body();
@@ -735,6 +738,7 @@ awaitable<bool> session::forward(const rule_result& route) {
                 l.response_time_us = rt.response_time_us.load(std::memory_order_relaxed);
                 l.id = farm.servers[i].id;
             }
+            if (farm.config->host_affinity.enabled) restrict_to_host(farm, now);
             std::uint64_t hash = 0;
             if (farm.config->load_balancing.algorithm == lb_algorithm::request_hash) {
                 request_view view;
@@ -961,6 +965,25 @@ int session::affinity_server(const farm_snapshot& farm) {
         return static_cast<int>(i);
     }
     return -1;
+}
+
+void session::restrict_to_host(const farm_snapshot& farm, steady_clock::time_point now) {
+    const auto& c = farm.config->host_affinity;
+    thread_local std::vector<host_candidate> candidates;
+    thread_local std::vector<bool> allowed;
+    candidates.resize(farm.servers.size());
+    for (std::size_t i = 0; i < farm.servers.size(); ++i) {
+        const auto& rt = *farm.servers[i].runtime;
+        candidates[i] = {farm.servers[i].authority, st_->loads[i].eligible,
+                         rt.memory_available_mb.load(std::memory_order_relaxed)};
+    }
+    auto key = host_affinity_key(host_, c.ignore_subdomains);
+    {
+        std::lock_guard lock(farm.runtime->hosts_mutex);
+        farm.runtime->hosts.route(key, candidates, c, now, allowed);
+    }
+    for (std::size_t i = 0; i < farm.servers.size(); ++i)
+        st_->loads[i].eligible = st_->loads[i].eligible && allowed[i];
 }
 
 awaitable<bool> session::relay_response(const farm_snapshot& farm, const server_slot& slot,

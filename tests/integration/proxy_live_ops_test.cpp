@@ -181,6 +181,39 @@ TEST_F(ProxyLiveOps, AdminApiShowsServersAndTakesActions) {
     EXPECT_EQ(proxy().stats().farm("owa")->total_requests, 0u);
 }
 
+TEST_F(ProxyLiveOps, HostNameAffinityByMemorySendsAHostToTheServerWithTheMostFreeMemory) {
+    start_fleet(2);
+    fleet_->server(0).patch({{"memory_available_mb", 2048}});
+    fleet_->server(1).patch({{"memory_available_mb", 8192}});
+    start_proxy(config_json(R"(, "host_affinity": { "provider": "memory" })"));
+    // The memory figures arrive with the first health probes.
+    // The memory figures arrive with the health probes: a new host each time until then.
+    int attempt = 0;
+    ASSERT_TRUE(eventually([&] {
+        auto host = "probe" + std::to_string(++attempt) + ".contoso.com";
+        return answered_by(get(http(), "/owa/", host)) == "EX02";
+    }));
+    for (int i = 0; i < 4; ++i)
+        EXPECT_EQ(answered_by(get(http(), "/owa/", "mail.contoso.com")), "EX02");
+    auto routes = proxy().stats().farm("owa")->host_routes;
+    auto mail = std::find_if(routes.begin(), routes.end(),
+                             [](const auto& r) { return r.first == "mail.contoso.com"; });
+    ASSERT_NE(mail, routes.end());
+    EXPECT_EQ(mail->second, std::vector<std::string>{authority(1)});
+}
+
+TEST_F(ProxyLiveOps, HostNameAffinityRoundRobinKeepsEachHostOnOneServer) {
+    start_fleet(2);
+    start_proxy(config_json(R"(, "host_affinity": { "provider": "round_robin" })"));
+    auto a = answered_by(get(http(), "/owa/", "a.contoso.com"));
+    auto b = answered_by(get(http(), "/owa/", "b.contoso.com"));
+    EXPECT_NE(a, b);
+    for (int i = 0; i < 3; ++i) {
+        EXPECT_EQ(answered_by(get(http(), "/owa/", "a.contoso.com")), a);
+        EXPECT_EQ(answered_by(get(http(), "/owa/", "b.contoso.com")), b);
+    }
+}
+
 TEST_F(ProxyLiveOps, OutlierEjectionTakesAFailingServerOutForItsEjectionTime) {
     start_fleet(2);
     auto json = config_json(R"(, "outlier": { "consecutive_failures": 2,
