@@ -152,7 +152,8 @@ struct health_config {
     std::uint32_t min_servers = 0;
     std::uint32_t rise = 1;  // consecutive passes that bring an unhealthy server back
     std::uint32_t fall = 1;  // consecutive failures that take a healthy server out
-    std::optional<milliseconds> down_interval{};  // probe period while unhealthy (default: interval)
+    std::optional<milliseconds>
+        down_interval{};  // probe period while unhealthy (default: interval)
 };
 
 // ARR's live traffic test: `max_failures` failures within `failover_period` mark a server

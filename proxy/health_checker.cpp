@@ -38,8 +38,8 @@ probe_target parse_url(const std::string& url, const std::string& farm) {
     auto slash = rest.find('/');
     auto host = rest.substr(0, slash);
     t.path = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
-    auto bare = host.substr(0, host.rfind(':') == std::string_view::npos ? host.size()
-                                                                        : host.rfind(':'));
+    auto bare =
+        host.substr(0, host.rfind(':') == std::string_view::npos ? host.size() : host.rfind(':'));
     if (!net::iequals(bare, farm)) t.host = std::string(host);
     return t;
 }
@@ -119,9 +119,8 @@ awaitable<probe_result> run_probe(asio::io_context& context, const farm_snapshot
     co_return result;
 }
 
-awaitable<void> probe(health_checker::impl* d,
-                      std::shared_ptr<const snapshot> snap, std::size_t farm_index,
-                      std::size_t server_index) {
+awaitable<void> probe(health_checker::impl* d, std::shared_ptr<const snapshot> snap,
+                      std::size_t farm_index, std::size_t server_index) {
     const auto generation = d->generation;
     const auto& farm = snap->farms()[farm_index];
     const auto& slot = farm.servers[server_index];
@@ -138,8 +137,8 @@ awaitable<void> probe(health_checker::impl* d,
     if (rt.monitor->healthy() != rt.healthy.load()) rt.monitor->force(rt.healthy.load());
     rt.monitor->probe_finished(passed, now);
     if (!passed) {
-        GATEHOUSE_LOG(debug, "health") << farm.config->name << "/" << slot.authority
-                                       << " failed its health test";
+        GATEHOUSE_LOG(debug, "health")
+            << farm.config->name << "/" << slot.authority << " failed its health test";
     }
     if (rt.monitor->healthy() != rt.healthy.load())
         apply_health_verdict(farm, server_index, rt.monitor->healthy(), now);

@@ -38,9 +38,8 @@ void host_affinity_table::route(std::string_view host, std::span<const host_cand
     // Idle mappings go, in sweeps a quarter of the timeout apart (bounded work per request).
     if (now - last_sweep_ >= config.timeout / 4) {
         last_sweep_ = now;
-        std::erase_if(hosts_, [&](const auto& kv) {
-            return kv.second.last_used + config.timeout <= now;
-        });
+        std::erase_if(hosts_,
+                      [&](const auto& kv) { return kv.second.last_used + config.timeout <= now; });
     }
     auto it = hosts_.find(host);
     if (it == hosts_.end()) it = hosts_.emplace(std::string(host), entry{}).first;
@@ -65,8 +64,8 @@ void host_affinity_table::route(std::string_view host, std::span<const host_cand
             for (std::size_t k = 0; k < n && chosen < 0; ++k) {
                 std::size_t i = (cursor_ + k) % n;
                 const auto& c = candidates[i];
-                if (c.eligible && std::find(e.servers.begin(), e.servers.end(), c.id) ==
-                                      e.servers.end()) {
+                if (c.eligible &&
+                    std::find(e.servers.begin(), e.servers.end(), c.id) == e.servers.end()) {
                     chosen = static_cast<int>(i);
                     cursor_ = i + 1;
                 }
@@ -85,8 +84,7 @@ void host_affinity_table::route(std::string_view host, std::span<const host_cand
                     continue;
                 }
                 const auto& b = candidates[static_cast<std::size_t>(chosen)];
-                if (c.memory_mb > b.memory_mb ||
-                    (c.memory_mb == b.memory_mb && load < best_load)) {
+                if (c.memory_mb > b.memory_mb || (c.memory_mb == b.memory_mb && load < best_load)) {
                     chosen = static_cast<int>(i);
                     best_load = load;
                 }

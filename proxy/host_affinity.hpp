@@ -34,8 +34,8 @@ public:
                const host_affinity_config& config, steady_time now, std::vector<bool>& allowed);
 
     // ARR's "Display Routing Table": host → servers, for mappings not yet idle for `timeout`.
-    std::vector<std::pair<std::string, std::vector<std::string>>> table(
-        steady_time now, milliseconds timeout) const;
+    std::vector<std::pair<std::string, std::vector<std::string>>> table(steady_time now,
+                                                                        milliseconds timeout) const;
 
 private:
     struct entry {

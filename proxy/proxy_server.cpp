@@ -339,8 +339,8 @@ proxy_stats proxy_server::stats() {
 namespace gatehouse::proxy {
 
 boost::system::result<void> proxy_server::set_server_state(std::string_view farm,
-                                                          std::string_view server,
-                                                          availability state) {
+                                                           std::string_view server,
+                                                           availability state) {
     auto found = impl_->locate(farm, server);
     if (!found) return found.error();
     auto& [snap, where] = *found;
@@ -351,8 +351,7 @@ boost::system::result<void> proxy_server::set_server_state(std::string_view farm
 }
 
 boost::system::result<void> proxy_server::set_server_health(std::string_view farm,
-                                                           std::string_view server,
-                                                           bool healthy) {
+                                                            std::string_view server, bool healthy) {
     auto found = impl_->locate(farm, server);
     if (!found) return found.error();
     auto& [snap, where] = *found;

@@ -84,9 +84,7 @@ public:
         return state.load(std::memory_order_relaxed) == availability::available &&
                healthy.load(std::memory_order_relaxed);
     }
-    bool eligible(steady_time now) const noexcept {
-        return eligible() && !ejected(now);
-    }
+    bool eligible(steady_time now) const noexcept { return eligible() && !ejected(now); }
     // A client pinned by affinity may keep coming: the server is healthy and Available or
     // Draining (ARR's "Disallow New Connections" keeps existing sessions).
     bool keeps_affinity(steady_time now) const noexcept {
@@ -94,10 +92,15 @@ public:
                healthy.load(std::memory_order_relaxed) && !ejected(now);
     }
     bool ejected(steady_time now) const noexcept {
-        return ejected_until_ns.load(std::memory_order_relaxed) >
-               now.time_since_epoch().count();
+        return ejected_until_ns.load(std::memory_order_relaxed) > now.time_since_epoch().count();
     }
 
+    // How long ago the server last came back (slow start).
+    milliseconds since_recovery(steady_time now) const noexcept {
+        return std::chrono::duration_cast<milliseconds>(
+            now.time_since_epoch() -
+            steady_time::duration(recovered_at_ns.load(std::memory_order_relaxed)));
+    }
     // Sets the health verdict; a server coming back starts its slow start now.
     void set_healthy(bool value, steady_time now) noexcept;
     // Sets the availability; Available after anything else starts a slow start.

@@ -725,12 +725,8 @@ awaitable<bool> session::forward(const rule_result& route) {
                 auto& l = st_->loads[i];
                 l.weight = farm.servers[i].weight;
                 if (farm.config->slow_start)
-                    l.weight = slow_start_weight(
-                        l.weight,
-                        std::chrono::duration_cast<milliseconds>(
-                            now.time_since_epoch() -
-                            steady_clock::duration(rt.recovered_at_ns.load())),
-                        *farm.config->slow_start);
+                    l.weight = slow_start_weight(l.weight, rt.since_recovery(now),
+                                                 *farm.config->slow_start);
                 l.eligible = !st_->tried[i] && rt.eligible(now);
                 l.in_flight = static_cast<std::uint64_t>(
                     std::max<std::int64_t>(0, rt.in_flight.load(std::memory_order_relaxed)));
@@ -940,9 +936,9 @@ awaitable<bool> session::forward(const rule_result& route) {
                     pin_requested = true;
         if (farm.config->affinity.enabled && affinity_cookie_ != slot.affinity_token) {
             // A new client, or one whose server could not take it: pin it to this one.
-            st_->response.fields.add(
-                "Set-Cookie",
-                affinity_set_cookie(farm.config->affinity.cookie_name, slot.affinity_token, https_));
+            st_->response.fields.add("Set-Cookie",
+                                     affinity_set_cookie(farm.config->affinity.cookie_name,
+                                                         slot.affinity_token, https_));
         }
         auto keep = co_await relay_response(farm, slot, threshold, pin_requested);
         std::uint64_t head_bytes = st_->response.fields.bytes() + 4 * st_->response.fields.size() +

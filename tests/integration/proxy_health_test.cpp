@@ -1,9 +1,8 @@
 // Health tests against the fake CAS fleet: per-vdir failover with per-protocol farms, 502.4
 // when every server is down and recovery after, minServers, and no probe bursts.
 
-#include "tests/integration/proxy_ops_fixture.hpp"
-
 #include "net/certificate.hpp"
+#include "tests/integration/proxy_ops_fixture.hpp"
 
 #include <set>
 
@@ -116,8 +115,7 @@ TEST_F(ProxyHealth, LiveTrafficFailuresMarkAServerUnhealthyUntilTheTestSaysOther
     auto json = config_json(R"(, "live_traffic": { "failure_statuses": "500-599",
                                   "max_failures": 2, "failover_period_ms": 60000 })");
     start_proxy(without_owa_health(json));
-    fleet_->server(0).patch(
-        nlohmann::json::parse(R"({"vdirs":{"owa":{"faults":{"error_status":500,
+    fleet_->server(0).patch(nlohmann::json::parse(R"({"vdirs":{"owa":{"faults":{"error_status":500,
                                                               "error_rate":1}}}})"));
     ASSERT_TRUE(eventually([&] {
         get(http(), "/owa/");

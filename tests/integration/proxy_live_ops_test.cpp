@@ -63,7 +63,8 @@ TEST_F(ProxyLiveOps, DrainKeepsAffinityClientsButTakesNoNewOnesAndUnavailableRef
     auto first = get_with_cookie(http(), "");
     auto cookie = affinity_set(first);
     const std::size_t pinned = answered_by(first) == "EX01" ? 0 : 1;
-    ASSERT_TRUE(proxy().set_server_state("owa", std::to_string(pinned), proxy::availability::drain));
+    ASSERT_TRUE(
+        proxy().set_server_state("owa", std::to_string(pinned), proxy::availability::drain));
     EXPECT_EQ(answered_by(get_with_cookie(http(), cookie)), answered_by(first));  // ARR keeps it
     for (int i = 0; i < 4; ++i)  // new clients go elsewhere
         EXPECT_NE(answered_by(get_with_cookie(http(), "")), answered_by(first));
@@ -214,13 +215,24 @@ TEST_F(ProxyLiveOps, HostNameAffinityRoundRobinKeepsEachHostOnOneServer) {
     }
 }
 
+TEST_F(ProxyLiveOps, SlowStartGivesARecoveredServerAFractionOfItsWeightAtFirst) {
+    start_fleet(2);
+    start_proxy(without_owa_health(config_json(R"(, "slow_start_ms": 600000)")));
+    ASSERT_TRUE(proxy().set_server_health("owa", "0", false));
+    ASSERT_TRUE(proxy().set_server_health("owa", "0", true));
+    std::map<std::string, int> count;
+    for (int i = 0; i < 22; ++i) ++count[answered_by(get(http(), "/owa/"))];
+    // Weight 10 against 100 at the start of a ten-minute ramp: 2 of 22.
+    EXPECT_EQ(count["EX01"], 2);
+    EXPECT_EQ(count["EX02"], 20);
+}
+
 TEST_F(ProxyLiveOps, OutlierEjectionTakesAFailingServerOutForItsEjectionTime) {
     start_fleet(2);
     auto json = config_json(R"(, "outlier": { "consecutive_failures": 2,
                                   "base_ejection_time_ms": 60000, "max_ejection_percent": 50 })");
     start_proxy(without_owa_health(json));
-    fleet_->server(0).patch(
-        nlohmann::json::parse(R"({"vdirs":{"owa":{"faults":{"error_status":503,
+    fleet_->server(0).patch(nlohmann::json::parse(R"({"vdirs":{"owa":{"faults":{"error_status":503,
                                                               "error_rate":1}}}})"));
     ASSERT_TRUE(eventually([&] {
         get(http(), "/owa/");

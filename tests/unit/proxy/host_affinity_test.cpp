@@ -70,8 +70,8 @@ TEST(HostAffinity, MemoryProviderPicksTheServerReportingTheMostFreeMemory) {
     host_affinity_table t;
     host_affinity_config c;
     c.provider = host_affinity_provider::memory;
-    std::vector<host_candidate> servers = {{"a:80", true, 2048}, {"b:80", true, 8192},
-                                           {"c:80", true, -1}};
+    std::vector<host_candidate> servers = {
+        {"a:80", true, 2048}, {"b:80", true, 8192}, {"c:80", true, -1}};
     std::vector<bool> allowed;
     t.route("x", servers, c, steady_time{}, allowed);
     EXPECT_EQ(only(allowed), 1);
