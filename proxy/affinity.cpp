@@ -5,11 +5,8 @@
 
 namespace gatehouse::proxy {
 
-std::string affinity_token(std::string_view key, std::string_view farm,
-                           std::string_view authority) {
-    std::string message;
-    message.reserve(farm.size() + 1 + authority.size());
-    message.append(farm).append(1, '\n').append(authority);
+std::string affinity_token(std::string_view key, std::string_view authority) {
+    std::string_view message = authority;
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int length = 0;
     // HMAC with an empty key is well defined (the key is zero-padded).

@@ -1,8 +1,10 @@
 #pragma once
 // Client affinity (ARR's ARRAffinity cookie) as pure functions. The cookie value names a server
-// by HMAC-SHA256(key, farm "\n" address:port) in hex: it does not reveal the server's address,
-// and every proxy node with the same configuration computes the same value, so a client pinned
-// through node A is honoured by node B.
+// by HMAC-SHA256(key, address:port) in hex: it does not reveal the server's address, and every
+// proxy node with the same configuration computes the same value, so a client pinned through
+// node A is honoured by node B. The farm is not part of it: with one farm per protocol (one
+// cookie name for all), a client pinned to EX01 by OWA stays on EX01 for ECP and EWS instead of
+// being re-pinned by each farm in turn, as ARR's server-identifying value behaves.
 
 #include "net/http_message.hpp"
 
@@ -13,7 +15,7 @@
 namespace gatehouse::proxy {
 
 // 64 lowercase hex digits.
-std::string affinity_token(std::string_view key, std::string_view farm, std::string_view authority);
+std::string affinity_token(std::string_view key, std::string_view authority);
 
 // The value of cookie `name` in the request's Cookie fields (the first one found), without
 // surrounding quotes.

@@ -175,8 +175,8 @@ struct outlier_config {
     std::uint32_t max_ejection_percent = 10;
 };
 
-// ARR client affinity: a cookie naming the server by a keyed hash of farm and server identity,
-// so every proxy node with the same configuration reads it alike.
+// ARR client affinity: a cookie naming the server by a keyed hash of its address:port, so every
+// proxy node with the same configuration reads it alike (affinity.hpp).
 struct affinity_config {
     bool enabled = false;
     std::string cookie_name{"ARRAffinity"};

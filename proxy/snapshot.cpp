@@ -71,7 +71,7 @@ snapshot::snapshot(config c, unsigned threads, runtime_registry& registry,
             slot.tls_name = s.host_name.empty() ? s.address : s.host_name;
             slot.weight = s.weight;
             slot.id = stable_hash(slot.authority);
-            slot.affinity_token = affinity_token(f.affinity.key, f.name, slot.authority);
+            slot.affinity_token = affinity_token(f.affinity.key, slot.authority);
             {
                 std::lock_guard lock(slot.runtime->policy_mutex);
                 slot.runtime->live_traffic.configure(f.live_traffic);

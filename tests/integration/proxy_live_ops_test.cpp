@@ -57,6 +57,24 @@ TEST_F(ProxyLiveOps, AffinityCookiePinsTheClientAndFallsBackWhenTheServerIsUnhea
     EXPECT_EQ(answered_by(get_with_cookie(http(), reissued)), answered_by(moved));
 }
 
+TEST_F(ProxyLiveOps, PerProtocolFarmsShareTheAffinityOfTheSameServer) {
+    start_fleet(2);
+    auto json = config_json(affinity);
+    json.insert(json.find("\"ews\": {") + 8,
+                R"( "affinity": { "enabled": true, "key": "contoso" },)");
+    start_proxy(json);
+    auto first = get_with_cookie(http(), "");
+    auto cookie = affinity_set(first);
+    for (int i = 0; i < 4; ++i) {
+        test_client c(http());
+        auto req = make_request("GET", "/EWS/HealthCheck.htm");
+        req.set(http::field::cookie, "ARRAffinity=" + cookie);
+        auto r = c.roundtrip(std::move(req));
+        EXPECT_EQ(answered_by(r), answered_by(first));  // the OWA server, through the EWS farm
+        EXPECT_EQ(affinity_set(r), "");
+    }
+}
+
 TEST_F(ProxyLiveOps, DrainKeepsAffinityClientsButTakesNoNewOnesAndUnavailableRefusesAll) {
     start_fleet(2);
     start_proxy(config_json(affinity));
