@@ -47,10 +47,9 @@ probe_target parse_url(const std::string& url, const std::string& farm) {
 }  // namespace
 
 struct health_checker::impl {
-    explicit impl(std::uint32_t max) : max_in_flight(max), wake(context) {}
+    impl() : wake(context) {}
 
     asio::io_context context{1};
-    std::uint32_t max_in_flight;
     asio::steady_timer wake;
     std::shared_ptr<const snapshot> current;  // context thread only
     std::uint32_t in_flight = 0;              // context thread only
@@ -167,7 +166,8 @@ awaitable<void> schedule(health_checker::impl* d) {
                     rt.monitor.emplace(thresholds, now);
                 else
                     rt.monitor->configure(thresholds);
-                if (rt.monitor->probe_due(now) && d->in_flight < d->max_in_flight) {
+                if (rt.monitor->probe_due(now) &&
+                    d->in_flight < snap->settings().health_max_in_flight) {
                     rt.monitor->probe_started(now);
                     ++d->in_flight;
                     d->probes.fetch_add(1, std::memory_order_relaxed);
@@ -183,8 +183,7 @@ awaitable<void> schedule(health_checker::impl* d) {
 
 }  // namespace
 
-health_checker::health_checker(std::uint32_t max_in_flight)
-    : impl_(std::make_unique<impl>(max_in_flight)) {}
+health_checker::health_checker() : impl_(std::make_unique<impl>()) {}
 
 health_checker::~health_checker() {
     stop();

@@ -2,9 +2,9 @@
 // ARR's URL health test, run by the proxy on a thread of its own. For every farm with a health
 // URL, each server gets one GET per interval on the farm's own scheme (TLS with the farm's
 // verification settings), at most one probe per server at a time and at most
-// `health_max_in_flight` probes in flight for the whole proxy, however many worker threads
-// serve traffic. The verdicts are health_monitor's (health_state.hpp) and are applied through
-// apply_health_verdict (minServers).
+// `health_max_in_flight` (of the current configuration) for the whole proxy, however many worker
+// threads serve traffic. The verdicts are health_monitor's (health_state.hpp) and are applied
+// through apply_health_verdict (minServers).
 //
 // The URL may be a path ("/owa/HealthCheck.htm") or an absolute URL. When its host is the
 // farm's name, or for a path, the Host sent is the server's own address:port; any other host is
@@ -19,7 +19,7 @@ namespace gatehouse::proxy {
 
 class health_checker {
 public:
-    explicit health_checker(std::uint32_t max_in_flight);
+    health_checker();
     ~health_checker();  // stops
     health_checker(const health_checker&) = delete;
     health_checker& operator=(const health_checker&) = delete;

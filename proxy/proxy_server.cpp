@@ -186,7 +186,7 @@ void proxy_server::start() {
     d.started_at = steady_clock::now();
     d.started = true;
     for (auto& w : d.workers) d.threads_running.emplace_back([wp = w.get()] { wp->run(); });
-    d.health = std::make_unique<health_checker>(settings.health_max_in_flight);
+    d.health = std::make_unique<health_checker>();
     d.health->start(d.current);
     if (d.admin) d.admin->start();
 }
@@ -206,6 +206,13 @@ void proxy_server::reload(config c) {
     }
     if (c.listeners.size() != old.size())
         throw config_error(d.source, "listeners", "removing a listener needs a restart");
+    const auto& admin = d.current->settings().admin;
+    if (c.admin.enabled != admin.enabled || c.admin.address != admin.address ||
+        c.admin.port != admin.port) {
+        GATEHOUSE_LOG(warning, "proxy") << d.source
+                                        << ": admin: a changed admin listener takes effect at the "
+                                           "next restart";
+    }
     auto next = std::make_shared<const snapshot>(std::move(c), d.threads, d.registry, d.source);
     {
         std::lock_guard lock(d.current_mutex);
