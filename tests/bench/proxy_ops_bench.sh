@@ -24,8 +24,8 @@ REPS=${REPS:-3}
 SUT_CPU=${SUT_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
 H=127.0.0.1
-B1=39281 B2=39282
-declare -A PORT=([plain]=39381 [ops]=39382)
+B1=29281 B2=29282  # below the ephemeral range (32768-60999)
+declare -A PORT=([plain]=29381 [ops]=29382)
 
 for tool in wrk nginx taskset python3 curl ss; do
   command -v "$tool" > /dev/null || { echo "proxy_ops_bench: missing $tool (make bench-deps)" >&2; exit 2; }
@@ -81,7 +81,7 @@ http {
 }
 EOF
   start "$d/out.log" taskset -c "$CLIENT_CPU" nginx -p "$d" -c "$d/nginx.conf"
-  wait_port "$port" "$LAST" || { echo "proxy_ops_bench: back end $b failed" >&2; exit 1; }
+  wait_port "$port" "$LAST" || { echo "proxy_ops_bench: back end $b failed" >&2; cat "$d"/*.log >&2; exit 1; }
 done
 
 farm_extra() {
