@@ -53,8 +53,11 @@ build: deps $(BUILD_DIR)/build.ninja
 test: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS) --timeout 300
 
+# The scenario catalog against the embedded proxy: verdicts on the terminal, the HTML report in
+# build/report.html, the results in build/report.json.
 run: build
-	$(BUILD_DIR)/fake-cas/fake-cas --servers 2
+	$(BUILD_DIR)/scenarios/gatehouse run scenarios/catalog \
+	  --html $(BUILD_DIR)/report.html --json $(BUILD_DIR)/report.json
 
 bench: bench-deps build
 	tests/bench/run.sh $(BUILD_DIR)
