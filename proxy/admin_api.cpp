@@ -44,7 +44,10 @@ json server_json(const server_stats& s) {
 json farm_json(const farm_stats& f) {
     json servers = json::array();
     for (const auto& s : f.servers) servers.push_back(server_json(s));
+    json hosts = json::object();
+    for (const auto& [host, servers] : f.host_routes) hosts[host] = servers;
     return json{{"name", f.name},
+                {"host_affinity", hosts},
                 {"algorithm", to_string(f.algorithm)},
                 {"requests_per_second", f.requests_per_second},
                 {"response_time_ms", f.response_time_ms},
@@ -168,8 +171,8 @@ std::string prometheus_text(const proxy_stats& stats) {
         for (const auto& f : stats.farms) {
             out << m.name << "{farm=\"" << label(f.name) << "\"} " << m.farm(f) << '\n';
             for (const auto& s : f.servers)
-                out << m.name << "{farm=\"" << label(f.name) << "\",server=\""
-                    << label(s.address) << ':' << s.port << "\"} " << m.server(s) << '\n';
+                out << m.name << "{farm=\"" << label(f.name) << "\",server=\"" << label(s.address)
+                    << ':' << s.port << "\"} " << m.server(s) << '\n';
         }
     }
     family("gatehouse_no_server_requests_total", "counter", "Requests answered 502.4.");
@@ -235,8 +238,8 @@ reply admin_api::impl::route(const net::http_head& head, const std::string& body
     if (parts.size() == 2 && parts[1] == "stats" && get) {
         auto s = proxy.stats();
         json generated = json::object();
-        for (std::size_t k = 0; k < generated_response_kinds; ++k) generated[std::to_string(k)] =
-            s.generated[k];
+        for (std::size_t k = 0; k < generated_response_kinds; ++k)
+            generated[std::to_string(k)] = s.generated[k];
         return reply{200, json{{"connections_accepted", s.connections_accepted},
                                {"connections_active", s.connections_active},
                                {"requests", s.requests},

@@ -26,8 +26,7 @@ std::string affinity_token(std::string_view key, std::string_view farm,
     return out;
 }
 
-std::optional<std::string_view> find_cookie(const net::http_fields& fields,
-                                            std::string_view name) {
+std::optional<std::string_view> find_cookie(const net::http_fields& fields, std::string_view name) {
     for (auto [field, value] : fields) {
         if (!net::iequals(field, "Cookie")) continue;
         std::string_view rest = value;

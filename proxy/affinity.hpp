@@ -13,8 +13,7 @@
 namespace gatehouse::proxy {
 
 // 64 lowercase hex digits.
-std::string affinity_token(std::string_view key, std::string_view farm,
-                           std::string_view authority);
+std::string affinity_token(std::string_view key, std::string_view farm, std::string_view authority);
 
 // The value of cookie `name` in the request's Cookie fields (the first one found), without
 // surrounding quotes.

@@ -152,7 +152,8 @@ struct health_config {
     std::uint32_t min_servers = 0;
     std::uint32_t rise = 1;  // consecutive passes that bring an unhealthy server back
     std::uint32_t fall = 1;  // consecutive failures that take a healthy server out
-    std::optional<milliseconds> down_interval{};  // probe period while unhealthy (default: interval)
+    std::optional<milliseconds>
+        down_interval{};  // probe period while unhealthy (default: interval)
 };
 
 // ARR's live traffic test: `max_failures` failures within `failover_period` mark a server
@@ -182,6 +183,19 @@ struct affinity_config {
     std::string key{};  // mixed into the hash; the same on every node (may be empty)
 };
 
+// ARR host-name affinity (host_affinity.hpp): each host name is allocated servers_per_host
+// servers, by round robin or by the free memory they report on the health test.
+enum class host_affinity_provider { round_robin, memory };
+
+struct host_affinity_config {
+    bool enabled = false;
+    host_affinity_provider provider = host_affinity_provider::round_robin;
+    bool ignore_subdomains = false;
+    milliseconds timeout{20 * 60'000};  // an idle mapping is forgotten after this long
+    std::uint32_t servers_per_host = 1;
+    std::string memory_header{"X-Memory-Available-MB"};  // on health probe answers
+};
+
 // TLS towards the farm's servers (SSL bridging).
 struct upstream_tls_config {
     bool verify = true;  // chain and host name; false only for lab certificates
@@ -198,6 +212,7 @@ struct farm_config {
     load_balancing_config load_balancing{};
     health_config health{};
     affinity_config affinity{};
+    host_affinity_config host_affinity{};
     live_traffic_config live_traffic{};
     outlier_config outlier{};
     // After a server comes back, its weight ramps linearly from 10 % to 100 % over this long.

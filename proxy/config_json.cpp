@@ -483,6 +483,21 @@ farm_config read_farm(const document& doc, const std::string& name, const json& 
         f.affinity.key = ar.string("key", "");
         ar.finish();
     }
+    if (const json* ha = r.find("host_affinity")) {
+        object_reader hr(doc, *ha, r.path_of("host_affinity"));
+        auto& c = f.host_affinity;
+        c.enabled = hr.boolean("enabled", true);
+        c.provider = hr.choice("provider", c.provider,
+                               {std::pair{"round_robin", host_affinity_provider::round_robin},
+                                std::pair{"memory", host_affinity_provider::memory}});
+        c.ignore_subdomains = hr.boolean("ignore_subdomains", c.ignore_subdomains);
+        c.timeout = hr.duration("timeout_ms", c.timeout);
+        c.servers_per_host = static_cast<std::uint32_t>(
+            hr.unsigned_number("servers_per_host", c.servers_per_host, 1, 10'000));
+        c.memory_header = hr.string("memory_header", c.memory_header);
+        if (c.memory_header.empty()) hr.fail("memory_header", "must not be empty");
+        hr.finish();
+    }
     if (const json* lt = r.find("live_traffic")) {
         object_reader lr(doc, *lt, r.path_of("live_traffic"));
         auto& c = f.live_traffic;

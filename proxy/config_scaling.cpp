@@ -40,6 +40,7 @@ config scale_durations(config c, double factor) {
         f.live_traffic.failover_period = scale(f.live_traffic.failover_period, factor);
         f.outlier.base_ejection_time = scale(f.outlier.base_ejection_time, factor);
         scale(f.slow_start, factor);
+        f.host_affinity.timeout = scale(f.host_affinity.timeout, factor);
         scale(f.proxy.timeout, factor);
         scale(f.proxy.connect_timeout, factor);
         scale(f.proxy.upstream_idle_timeout, factor);

@@ -9,9 +9,9 @@ bool live_traffic_detector::is_failure(const request_outcome& o) const {
         return config_.failure_errors.empty() ||
                std::find(config_.failure_errors.begin(), config_.failure_errors.end(), o.win32) !=
                    config_.failure_errors.end();
-    return std::any_of(config_.failure_statuses.begin(), config_.failure_statuses.end(),
-                       [&](const status_range& r) { return o.status >= r.first &&
-                                                           o.status <= r.last; });
+    return std::any_of(
+        config_.failure_statuses.begin(), config_.failure_statuses.end(),
+        [&](const status_range& r) { return o.status >= r.first && o.status <= r.last; });
 }
 
 void live_traffic_detector::expire(steady_time now) {
@@ -64,8 +64,8 @@ void outlier_detector::eject(steady_time now) {
 std::uint32_t slow_start_weight(std::uint32_t weight, milliseconds elapsed, milliseconds window) {
     if (window.count() <= 0 || elapsed >= window) return weight;
     if (elapsed.count() < 0) elapsed = milliseconds(0);
-    double share = 0.1 + 0.9 * static_cast<double>(elapsed.count()) /
-                             static_cast<double>(window.count());
+    double share =
+        0.1 + 0.9 * static_cast<double>(elapsed.count()) / static_cast<double>(window.count());
     auto w = static_cast<std::uint32_t>(static_cast<double>(weight) * share);
     return std::max<std::uint32_t>(1, w);
 }

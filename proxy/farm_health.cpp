@@ -50,10 +50,9 @@ void record_outcome(const farm_snapshot& farm, std::size_t index, const request_
         if (rt.healthy.load() &&
             may_mark_unhealthy(healthy_count(farm), farm.config->health.min_servers)) {
             rt.set_healthy(false, now);
-            GATEHOUSE_LOG(warning, "health")
-                << fc.name << "/" << farm.servers[index].authority
-                << " is unhealthy: " << fc.live_traffic.max_failures
-                << " live-traffic failures within the failover period";
+            GATEHOUSE_LOG(warning, "health") << fc.name << "/" << farm.servers[index].authority
+                                             << " is unhealthy: " << fc.live_traffic.max_failures
+                                             << " live-traffic failures within the failover period";
         }
     }
     if (eject) {

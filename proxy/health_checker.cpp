@@ -6,6 +6,7 @@
 #include "proxy/farm_health.hpp"
 
 #include <atomic>
+#include <charconv>
 #include <mutex>
 #include <thread>
 
@@ -37,8 +38,8 @@ probe_target parse_url(const std::string& url, const std::string& farm) {
     auto slash = rest.find('/');
     auto host = rest.substr(0, slash);
     t.path = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
-    auto bare = host.substr(0, host.rfind(':') == std::string_view::npos ? host.size()
-                                                                        : host.rfind(':'));
+    auto bare =
+        host.substr(0, host.rfind(':') == std::string_view::npos ? host.size() : host.rfind(':'));
     if (!net::iequals(bare, farm)) t.host = std::string(host);
     return t;
 }
@@ -61,11 +62,17 @@ struct health_checker::impl {
 
 namespace {
 
-// Sends one probe and returns whether it passed. Every step is bounded by the health timeout.
-awaitable<bool> run_probe(asio::io_context& context, const farm_snapshot& farm,
-                          const server_slot& slot) {
+struct probe_result {
+    bool passed = false;
+    std::int64_t memory_mb = -1;  // the free memory the server reported; -1: none
+};
+
+// Sends one probe. Every step is bounded by the health timeout.
+awaitable<probe_result> run_probe(asio::io_context& context, const farm_snapshot& farm,
+                                  const server_slot& slot) {
     const auto& h = farm.config->health;
-    if (!slot.endpoint) co_return false;
+    probe_result failed;
+    if (!slot.endpoint) co_return failed;
     auto target = parse_url(h.url, farm.config->name);
     std::unique_ptr<net::stream> s;
     if (farm.tls)
@@ -74,21 +81,21 @@ awaitable<bool> run_probe(asio::io_context& context, const farm_snapshot& farm,
         s = std::make_unique<net::stream>(tcp::socket(context));
     s->expires_after(h.timeout);
     auto [cec] = co_await s->socket().async_connect(*slot.endpoint, use_nothrow);
-    if (cec) co_return false;
+    if (cec) co_return failed;
     if (farm.tls) {
         s->set_server_name(slot.tls_name, farm.config->tls.verify);
-        if (co_await s->handshake(asio::ssl::stream_base::client)) co_return false;
+        if (co_await s->handshake(asio::ssl::stream_base::client)) co_return failed;
     }
     std::string request = "GET " + target.path + " HTTP/1.1\r\nHost: " +
                           (target.host.empty() ? slot.authority : target.host) +
                           "\r\nUser-Agent: Gatehouse-HealthCheck\r\nAccept: */*\r\n"
                           "Connection: close\r\n\r\n";
     auto [wec, wn] = co_await s->write(asio::buffer(request));
-    if (wec) co_return false;
+    if (wec) co_return failed;
     net::http_head head;
     net::response_parser parser(head);
     beast::flat_buffer buffer;
-    if (co_await net::read_head(*s, buffer, parser)) co_return false;
+    if (co_await net::read_head(*s, buffer, parser)) co_return failed;
     std::string body;
     if (!h.match.empty()) {
         body.resize(match_window);
@@ -96,35 +103,42 @@ awaitable<bool> run_probe(asio::io_context& context, const farm_snapshot& farm,
         while (!parser.is_done() && used < body.size()) {
             auto [rec, n] = co_await net::read_body(
                 *s, buffer, parser, asio::buffer(body.data() + used, body.size() - used));
-            if (rec) co_return false;
+            if (rec) co_return failed;
             used += n;
         }
         body.resize(used);
     }
     s->close();
-    co_return probe_passes(h, head.status, body);
+    probe_result result;
+    result.passed = probe_passes(h, head.status, body);
+    if (auto memory = head.fields.find(farm.config->host_affinity.memory_header)) {
+        std::int64_t mb = 0;
+        auto [end, ec] = std::from_chars(memory->data(), memory->data() + memory->size(), mb);
+        if (ec == std::errc() && end == memory->data() + memory->size()) result.memory_mb = mb;
+    }
+    co_return result;
 }
 
-awaitable<void> probe(health_checker::impl* d,
-                      std::shared_ptr<const snapshot> snap, std::size_t farm_index,
-                      std::size_t server_index) {
+awaitable<void> probe(health_checker::impl* d, std::shared_ptr<const snapshot> snap,
+                      std::size_t farm_index, std::size_t server_index) {
     const auto generation = d->generation;
     const auto& farm = snap->farms()[farm_index];
     const auto& slot = farm.servers[server_index];
-    bool passed = co_await run_probe(d->context, farm, slot);
+    auto [passed, memory_mb] = co_await run_probe(d->context, farm, slot);
     --d->in_flight;
     d->wake.cancel();
     if (d->stopping || generation != d->generation) co_return;
     auto& rt = *slot.runtime;
     const auto now = steady_clock::now();
+    if (passed) rt.memory_available_mb.store(memory_mb, std::memory_order_relaxed);
     if (!rt.monitor) co_return;
     // An admin action or the live traffic test may have changed the health since: the test
     // goes on from there.
     if (rt.monitor->healthy() != rt.healthy.load()) rt.monitor->force(rt.healthy.load());
     rt.monitor->probe_finished(passed, now);
     if (!passed) {
-        GATEHOUSE_LOG(debug, "health") << farm.config->name << "/" << slot.authority
-                                       << " failed its health test";
+        GATEHOUSE_LOG(debug, "health")
+            << farm.config->name << "/" << slot.authority << " failed its health test";
     }
     if (rt.monitor->healthy() != rt.healthy.load())
         apply_health_verdict(farm, server_index, rt.monitor->healthy(), now);

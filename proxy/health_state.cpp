@@ -49,9 +49,9 @@ void health_monitor::force(bool healthy) {
 }
 
 bool probe_passes(const health_config& c, unsigned status, std::string_view body) {
-    bool accepted = std::any_of(c.acceptable_statuses.begin(), c.acceptable_statuses.end(),
-                                [&](const status_range& r) { return status >= r.first &&
-                                                                    status <= r.last; });
+    bool accepted =
+        std::any_of(c.acceptable_statuses.begin(), c.acceptable_statuses.end(),
+                    [&](const status_range& r) { return status >= r.first && status <= r.last; });
     return accepted && (c.match.empty() || body.find(c.match) != std::string_view::npos);
 }
 

@@ -284,6 +284,10 @@ proxy_stats proxy_server::stats() {
         fs.name = f.config->name;
         fs.algorithm = f.config->load_balancing.algorithm;
         fs.no_server_requests = f.runtime->no_server_total();
+        if (f.config->host_affinity.enabled) {
+            std::lock_guard lock(f.runtime->hosts_mutex);
+            fs.host_routes = f.runtime->hosts.table(now, f.config->host_affinity.timeout);
+        }
         std::uint64_t finished = 0;
         std::uint64_t time_taken = 0;
         for (std::size_t i = 0; i < f.servers.size(); ++i) {
@@ -335,8 +339,8 @@ proxy_stats proxy_server::stats() {
 namespace gatehouse::proxy {
 
 boost::system::result<void> proxy_server::set_server_state(std::string_view farm,
-                                                          std::string_view server,
-                                                          availability state) {
+                                                           std::string_view server,
+                                                           availability state) {
     auto found = impl_->locate(farm, server);
     if (!found) return found.error();
     auto& [snap, where] = *found;
@@ -347,8 +351,7 @@ boost::system::result<void> proxy_server::set_server_state(std::string_view farm
 }
 
 boost::system::result<void> proxy_server::set_server_health(std::string_view farm,
-                                                           std::string_view server,
-                                                           bool healthy) {
+                                                            std::string_view server, bool healthy) {
     auto found = impl_->locate(farm, server);
     if (!found) return found.error();
     auto& [snap, where] = *found;

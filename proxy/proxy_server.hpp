@@ -17,13 +17,13 @@
 #include "proxy/config.hpp"
 #include "proxy/stats.hpp"
 
-#include <boost/system/result.hpp>
-
 #include <functional>
-#include <optional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+
+#include <boost/system/result.hpp>
 
 namespace gatehouse::proxy {
 

@@ -8,6 +8,7 @@
 #include "proxy/config.hpp"
 #include "proxy/failure_detector.hpp"
 #include "proxy/health_state.hpp"
+#include "proxy/host_affinity.hpp"
 
 #include <atomic>
 #include <cstdint>
@@ -72,6 +73,9 @@ public:
 
     // Outlier ejection ends here (steady clock, ns since its epoch; 0: not ejected).
     std::atomic<std::int64_t> ejected_until_ns{0};
+    // Free memory the server reported on its last health probe (host-name affinity's memory
+    // provider); -1: unknown.
+    std::atomic<std::int64_t> memory_available_mb{-1};
     // When the server last became healthy and available again (slow start), as above.
     std::atomic<std::int64_t> recovered_at_ns{0};
 
@@ -80,9 +84,7 @@ public:
         return state.load(std::memory_order_relaxed) == availability::available &&
                healthy.load(std::memory_order_relaxed);
     }
-    bool eligible(steady_time now) const noexcept {
-        return eligible() && !ejected(now);
-    }
+    bool eligible(steady_time now) const noexcept { return eligible() && !ejected(now); }
     // A client pinned by affinity may keep coming: the server is healthy and Available or
     // Draining (ARR's "Disallow New Connections" keeps existing sessions).
     bool keeps_affinity(steady_time now) const noexcept {
@@ -90,10 +92,15 @@ public:
                healthy.load(std::memory_order_relaxed) && !ejected(now);
     }
     bool ejected(steady_time now) const noexcept {
-        return ejected_until_ns.load(std::memory_order_relaxed) >
-               now.time_since_epoch().count();
+        return ejected_until_ns.load(std::memory_order_relaxed) > now.time_since_epoch().count();
     }
 
+    // How long ago the server last came back (slow start).
+    milliseconds since_recovery(steady_time now) const noexcept {
+        return std::chrono::duration_cast<milliseconds>(
+            now.time_since_epoch() -
+            steady_time::duration(recovered_at_ns.load(std::memory_order_relaxed)));
+    }
     // Sets the health verdict; a server coming back starts its slow start now.
     void set_healthy(bool value, steady_time now) noexcept;
     // Sets the availability; Available after anything else starts a slow start.
@@ -139,6 +146,9 @@ public:
 
     // Serialises health decisions that look at the whole farm (minServers, ejected share).
     std::mutex health_mutex;
+    // Host-name affinity's allocations (kept across reloads).
+    std::mutex hosts_mutex;
+    host_affinity_table hosts;
 
 private:
     std::string name_;

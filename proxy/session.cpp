@@ -193,6 +193,9 @@ private:
     // The server the request's affinity cookie names, when it may still take the client (not
     // tried yet, healthy, Available or Draining); -1 otherwise. Sets affinity_cookie_.
     int affinity_server(const farm_snapshot& farm);
+    // Host-name affinity: leaves eligible in st_->loads only the servers the request's host is
+    // allocated to.
+    void restrict_to_host(const farm_snapshot& farm, steady_clock::time_point now);
     awaitable<bool> relay_response(const farm_snapshot& farm, const server_slot& slot,
                                    std::uint64_t threshold, bool pin_requested);
     awaitable<void> pump_body();
@@ -722,12 +725,8 @@ awaitable<bool> session::forward(const rule_result& route) {
                 auto& l = st_->loads[i];
                 l.weight = farm.servers[i].weight;
                 if (farm.config->slow_start)
-                    l.weight = slow_start_weight(
-                        l.weight,
-                        std::chrono::duration_cast<milliseconds>(
-                            now.time_since_epoch() -
-                            steady_clock::duration(rt.recovered_at_ns.load())),
-                        *farm.config->slow_start);
+                    l.weight = slow_start_weight(l.weight, rt.since_recovery(now),
+                                                 *farm.config->slow_start);
                 l.eligible = !st_->tried[i] && rt.eligible(now);
                 l.in_flight = static_cast<std::uint64_t>(
                     std::max<std::int64_t>(0, rt.in_flight.load(std::memory_order_relaxed)));
@@ -735,6 +734,7 @@ awaitable<bool> session::forward(const rule_result& route) {
                 l.response_time_us = rt.response_time_us.load(std::memory_order_relaxed);
                 l.id = farm.servers[i].id;
             }
+            if (farm.config->host_affinity.enabled) restrict_to_host(farm, now);
             std::uint64_t hash = 0;
             if (farm.config->load_balancing.algorithm == lb_algorithm::request_hash) {
                 request_view view;
@@ -936,9 +936,9 @@ awaitable<bool> session::forward(const rule_result& route) {
                     pin_requested = true;
         if (farm.config->affinity.enabled && affinity_cookie_ != slot.affinity_token) {
             // A new client, or one whose server could not take it: pin it to this one.
-            st_->response.fields.add(
-                "Set-Cookie",
-                affinity_set_cookie(farm.config->affinity.cookie_name, slot.affinity_token, https_));
+            st_->response.fields.add("Set-Cookie",
+                                     affinity_set_cookie(farm.config->affinity.cookie_name,
+                                                         slot.affinity_token, https_));
         }
         auto keep = co_await relay_response(farm, slot, threshold, pin_requested);
         std::uint64_t head_bytes = st_->response.fields.bytes() + 4 * st_->response.fields.size() +
@@ -961,6 +961,25 @@ int session::affinity_server(const farm_snapshot& farm) {
         return static_cast<int>(i);
     }
     return -1;
+}
+
+void session::restrict_to_host(const farm_snapshot& farm, steady_clock::time_point now) {
+    const auto& c = farm.config->host_affinity;
+    thread_local std::vector<host_candidate> candidates;
+    thread_local std::vector<bool> allowed;
+    candidates.resize(farm.servers.size());
+    for (std::size_t i = 0; i < farm.servers.size(); ++i) {
+        const auto& rt = *farm.servers[i].runtime;
+        candidates[i] = {farm.servers[i].authority, st_->loads[i].eligible,
+                         rt.memory_available_mb.load(std::memory_order_relaxed)};
+    }
+    auto key = host_affinity_key(host_, c.ignore_subdomains);
+    {
+        std::lock_guard lock(farm.runtime->hosts_mutex);
+        farm.runtime->hosts.route(key, candidates, c, now, allowed);
+    }
+    for (std::size_t i = 0; i < farm.servers.size(); ++i)
+        st_->loads[i].eligible = st_->loads[i].eligible && allowed[i];
 }
 
 awaitable<bool> session::relay_response(const farm_snapshot& farm, const server_slot& slot,

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace gatehouse::proxy {
@@ -44,6 +45,8 @@ struct farm_stats {
     std::uint64_t bytes_received = 0;
     double requests_per_second = 0;
     double response_time_ms = 0;
+    // Host-name affinity's routing table: host → servers ("address:port").
+    std::vector<std::pair<std::string, std::vector<std::string>>> host_routes{};
 
     const server_stats* server(std::string_view address, std::uint16_t port) const;
 };

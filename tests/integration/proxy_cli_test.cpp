@@ -1,4 +1,5 @@
-// The gatehouse-proxy executable: --check, exit codes, serving and a graceful stop on SIGTERM.
+// The gatehouse-proxy executable: --check, exit codes, serving and a graceful stop on SIGTERM,
+// the watched configuration file and SIGHUP.
 
 #include "tests/integration/proxy_fixture.hpp"
 
@@ -159,6 +160,68 @@ TEST_F(Cli, AnAddressInUseIsARuntimeFailure) {
     process p({GATEHOUSE_PROXY_EXE, "--config", path});
     EXPECT_EQ(p.wait_exit(std::chrono::seconds(10)), 1);
     EXPECT_NE(p.output().find("listeners.http: cannot bind"), std::string::npos) << p.output();
+}
+
+}  // namespace
+}  // namespace gatehouse::test
+
+namespace gatehouse::test {
+namespace {
+
+std::string served_by(std::uint16_t listen, std::uint16_t backend) {
+    return R"({ "listeners": { "http": { "address": "127.0.0.1", "port": )" +
+           std::to_string(listen) + R"( } },
+        "config_watch": { "interval_ms": 20 },
+        "farms": { "cas": { "servers": [ { "address": "127.0.0.1", "port": )" +
+           std::to_string(backend) + R"( } ] } },
+        "rules": [ { "name": "all", "pattern": ".*", "action": { "type": "route",
+          "farm": "cas" } } ] })";
+}
+
+TEST_F(Cli, WatchesItsFileAppliesGoodChangesAndRefusesBadOnes) {
+    fake_backend a(answer("from a"));
+    fake_backend b(answer("from b"));
+    auto port = closed_port();
+    tcp::endpoint proxy(asio::ip::make_address("127.0.0.1"), port);
+    auto path = write("watched.json", served_by(port, a.port()));
+    process p({GATEHOUSE_PROXY_EXE, "--config", path, "--threads", "1"});
+    ASSERT_TRUE(p.wait_for_output("serving with 1 thread(s)", std::chrono::seconds(10)))
+        << p.output();
+    EXPECT_EQ(get(proxy, "/").body(), "from a");
+
+    write("watched.json.tmp", served_by(port, b.port()));
+    fs::rename(dir_ / "watched.json.tmp", path);
+    ASSERT_TRUE(p.wait_for_output("configuration change applied", std::chrono::seconds(10)))
+        << p.output();
+    EXPECT_EQ(get(proxy, "/").body(), "from b");
+
+    auto bad = served_by(port, a.port());
+    bad.insert(bad.find("\"servers\""), "\"helth\": {}, ");
+    write("watched.json.tmp", bad);
+    fs::rename(dir_ / "watched.json.tmp", path);
+    ASSERT_TRUE(p.wait_for_output("refused: " + path + ": farms.cas.helth: unknown key",
+                                  std::chrono::seconds(10)))
+        << p.output();
+    EXPECT_EQ(get(proxy, "/").body(), "from b");
+
+    // SIGHUP reads the file again even though it did not change: refused again, still serving.
+    auto refusals = [&] {
+        std::size_t n = 0;
+        for (auto at = p.output().find("refused"); at != std::string::npos;
+             at = p.output().find("refused", at + 1))
+            ++n;
+        return n;
+    };
+    ASSERT_EQ(refusals(), 1u);
+    p.signal(SIGHUP);
+    ASSERT_TRUE(p.wait_for_output("helth: unknown key\n", std::chrono::seconds(10)));
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (refusals() < 2 && std::chrono::steady_clock::now() < deadline)
+        p.wait_for_output("\x01never", std::chrono::milliseconds(50));
+    EXPECT_EQ(refusals(), 2u) << p.output();
+    EXPECT_EQ(get(proxy, "/").body(), "from b");
+    p.signal(SIGTERM);
+    EXPECT_EQ(p.wait_exit(std::chrono::seconds(10)), 0) << p.output();
 }
 
 }  // namespace

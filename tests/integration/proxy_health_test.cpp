@@ -1,6 +1,7 @@
 // Health tests against the fake CAS fleet: per-vdir failover with per-protocol farms, 502.4
 // when every server is down and recovery after, minServers, and no probe bursts.
 
+#include "net/certificate.hpp"
 #include "tests/integration/proxy_ops_fixture.hpp"
 
 #include <set>
@@ -114,8 +115,7 @@ TEST_F(ProxyHealth, LiveTrafficFailuresMarkAServerUnhealthyUntilTheTestSaysOther
     auto json = config_json(R"(, "live_traffic": { "failure_statuses": "500-599",
                                   "max_failures": 2, "failover_period_ms": 60000 })");
     start_proxy(without_owa_health(json));
-    fleet_->server(0).patch(
-        nlohmann::json::parse(R"({"vdirs":{"owa":{"faults":{"error_status":500,
+    fleet_->server(0).patch(nlohmann::json::parse(R"({"vdirs":{"owa":{"faults":{"error_status":500,
                                                               "error_rate":1}}}})"));
     ASSERT_TRUE(eventually([&] {
         get(http(), "/owa/");
@@ -124,6 +124,55 @@ TEST_F(ProxyHealth, LiveTrafficFailuresMarkAServerUnhealthyUntilTheTestSaysOther
     EXPECT_EQ(answered(http(), "/owa/", 4), (std::set<std::string>{"EX02"}));
     ASSERT_TRUE(proxy().set_server_health("owa", "0", true));
     EXPECT_TRUE(healthy("owa", 0));
+}
+
+TEST_F(ProxyHealth, ProbesUseTheFarmsTlsAndItsVerificationSettings) {
+    auto fc = fake_cas::default_fleet(2);
+    for (auto& server : fc.servers) server.tls.enabled = true;
+    fleet_ = std::make_unique<fake_cas::fleet>(std::move(fc));
+    fleet_->start();
+    auto make = [&](const std::string& trusted_pem) {
+        std::string servers;
+        for (std::size_t i = 0; i < 2; ++i)
+            servers += std::string(i ? ", " : "") + R"({ "address": "127.0.0.1", "port": )" +
+                       std::to_string(fleet_->server(i).endpoint().port()) +
+                       R"(, "host_name": "localhost" })";
+        auto c = proxy::parse_config(
+            R"({ "listeners": { "http": { "address": "127.0.0.1", "port": 0 } },
+                 "farms": { "owa": { "protocol": "https", "servers": [ )" +
+                servers + R"( ],
+                   "health": { "url": "/owa/HealthCheck.htm", "interval_ms": 50,
+                               "timeout_ms": 1000 },
+                   "tls": { "system_trust": false } } },
+                 "rules": [ { "name": "owa", "pattern": ".*",
+                              "action": { "type": "route", "farm": "owa" } } ] })",
+            "test.json");
+        c.farms[0].tls.trusted_ca_pem = trusted_pem;
+        return c;
+    };
+    proxy::server_options options;
+    options.threads = 1;
+    proxies_.push_back(
+        std::make_unique<proxy::proxy_server>(make(fleet_->authority().chain_pem), options));
+    proxies_.back()->start();
+    // Another node that does not trust the servers' authority: its probes fail verification.
+    proxies_.push_back(std::make_unique<proxy::proxy_server>(
+        make(net::make_authority("Some Other CA").chain_pem), options));
+    proxies_.back()->start();
+
+    ASSERT_TRUE(eventually([&] { return !healthy("owa", 0, 1) && !healthy("owa", 1, 1); }));
+    EXPECT_EQ(get(http(1), "/owa/")["X-Gatehouse-Error"], "502.4.0");
+    EXPECT_TRUE(healthy("owa", 0, 0));
+    EXPECT_TRUE(healthy("owa", 1, 0));
+    // The trusting node's probes get through the handshake (only they leave request records).
+    ASSERT_TRUE(eventually([&] {
+        std::size_t tls_probes = 0;
+        for (const auto& r : fleet_->server(0).observations().log)
+            if (r.health_probe) ++tls_probes;
+        return tls_probes >= 2;
+    }));
+    EXPECT_TRUE(healthy("owa", 0, 0));
+    EXPECT_NE(get(http(0), "/owa/").result_int(), 502);
 }
 
 }  // namespace

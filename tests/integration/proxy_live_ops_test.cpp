@@ -63,7 +63,8 @@ TEST_F(ProxyLiveOps, DrainKeepsAffinityClientsButTakesNoNewOnesAndUnavailableRef
     auto first = get_with_cookie(http(), "");
     auto cookie = affinity_set(first);
     const std::size_t pinned = answered_by(first) == "EX01" ? 0 : 1;
-    ASSERT_TRUE(proxy().set_server_state("owa", std::to_string(pinned), proxy::availability::drain));
+    ASSERT_TRUE(
+        proxy().set_server_state("owa", std::to_string(pinned), proxy::availability::drain));
     EXPECT_EQ(answered_by(get_with_cookie(http(), cookie)), answered_by(first));  // ARR keeps it
     for (int i = 0; i < 4; ++i)  // new clients go elsewhere
         EXPECT_NE(answered_by(get_with_cookie(http(), "")), answered_by(first));
@@ -181,13 +182,57 @@ TEST_F(ProxyLiveOps, AdminApiShowsServersAndTakesActions) {
     EXPECT_EQ(proxy().stats().farm("owa")->total_requests, 0u);
 }
 
+TEST_F(ProxyLiveOps, HostNameAffinityByMemorySendsAHostToTheServerWithTheMostFreeMemory) {
+    start_fleet(2);
+    fleet_->server(0).patch({{"memory_available_mb", 2048}});
+    fleet_->server(1).patch({{"memory_available_mb", 8192}});
+    start_proxy(config_json(R"(, "host_affinity": { "provider": "memory" })"));
+    // The memory figures arrive with the first health probes.
+    // The memory figures arrive with the health probes: a new host each time until then.
+    int attempt = 0;
+    ASSERT_TRUE(eventually([&] {
+        auto host = "probe" + std::to_string(++attempt) + ".contoso.com";
+        return answered_by(get(http(), "/owa/", host)) == "EX02";
+    }));
+    for (int i = 0; i < 4; ++i)
+        EXPECT_EQ(answered_by(get(http(), "/owa/", "mail.contoso.com")), "EX02");
+    auto routes = proxy().stats().farm("owa")->host_routes;
+    auto mail = std::find_if(routes.begin(), routes.end(),
+                             [](const auto& r) { return r.first == "mail.contoso.com"; });
+    ASSERT_NE(mail, routes.end());
+    EXPECT_EQ(mail->second, std::vector<std::string>{authority(1)});
+}
+
+TEST_F(ProxyLiveOps, HostNameAffinityRoundRobinKeepsEachHostOnOneServer) {
+    start_fleet(2);
+    start_proxy(config_json(R"(, "host_affinity": { "provider": "round_robin" })"));
+    auto a = answered_by(get(http(), "/owa/", "a.contoso.com"));
+    auto b = answered_by(get(http(), "/owa/", "b.contoso.com"));
+    EXPECT_NE(a, b);
+    for (int i = 0; i < 3; ++i) {
+        EXPECT_EQ(answered_by(get(http(), "/owa/", "a.contoso.com")), a);
+        EXPECT_EQ(answered_by(get(http(), "/owa/", "b.contoso.com")), b);
+    }
+}
+
+TEST_F(ProxyLiveOps, SlowStartGivesARecoveredServerAFractionOfItsWeightAtFirst) {
+    start_fleet(2);
+    start_proxy(without_owa_health(config_json(R"(, "slow_start_ms": 600000)")));
+    ASSERT_TRUE(proxy().set_server_health("owa", "0", false));
+    ASSERT_TRUE(proxy().set_server_health("owa", "0", true));
+    std::map<std::string, int> count;
+    for (int i = 0; i < 22; ++i) ++count[answered_by(get(http(), "/owa/"))];
+    // Weight 10 against 100 at the start of a ten-minute ramp: 2 of 22.
+    EXPECT_EQ(count["EX01"], 2);
+    EXPECT_EQ(count["EX02"], 20);
+}
+
 TEST_F(ProxyLiveOps, OutlierEjectionTakesAFailingServerOutForItsEjectionTime) {
     start_fleet(2);
     auto json = config_json(R"(, "outlier": { "consecutive_failures": 2,
                                   "base_ejection_time_ms": 60000, "max_ejection_percent": 50 })");
     start_proxy(without_owa_health(json));
-    fleet_->server(0).patch(
-        nlohmann::json::parse(R"({"vdirs":{"owa":{"faults":{"error_status":503,
+    fleet_->server(0).patch(nlohmann::json::parse(R"({"vdirs":{"owa":{"faults":{"error_status":503,
                                                               "error_rate":1}}}})"));
     ASSERT_TRUE(eventually([&] {
         get(http(), "/owa/");

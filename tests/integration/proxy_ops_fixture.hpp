@@ -60,7 +60,8 @@ protected:
                        std::to_string(fleet_->server(i).endpoint().port()) + " }";
         }
         return "\"" + name + R"(": { "servers": [ )" + servers + R"( ],
-            "health": { "url": "http://)" + name + "/" + vdir + R"(/HealthCheck.htm",
+            "health": { "url": "http://)" +
+               name + "/" + vdir + R"(/HealthCheck.htm",
                         "interval_ms": 50, "timeout_ms": 1000, "match": "200 OK" })" +
                extra + " }";
     }
@@ -91,8 +92,8 @@ protected:
         proxy::server_options options;
         options.threads = threads;
         options.source = "test.json";
-        proxies_.push_back(std::make_unique<proxy::proxy_server>(
-            proxy::parse_config(json, "test.json"), options));
+        proxies_.push_back(
+            std::make_unique<proxy::proxy_server>(proxy::parse_config(json, "test.json"), options));
         proxies_.back()->start();
         return *proxies_.back();
     }

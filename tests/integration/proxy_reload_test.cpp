@@ -73,8 +73,8 @@ TEST_F(ProxyReload, WatchedFileChangesUnderTrafficFailNoRequest) {
     std::thread b(traffic, http(), &stop, &sent, &failed);
     for (int round = 1; round <= 5; ++round) {
         // Each change moves weight between the servers and changes the owa farm's algorithm.
-        std::string owa = round % 2 ? R"(, "load_balancing": { "algorithm": "least_requests" })"
-                                    : "";
+        std::string owa =
+            round % 2 ? R"(, "load_balancing": { "algorithm": "least_requests" })" : "";
         auto text = config_json(owa, ", \"stop_timeout_ms\": " + std::to_string(1000 + round));
         text.replace(text.find("\"stop_timeout_ms\": 2000,"), 24, "");
         write(text);
@@ -121,8 +121,8 @@ TEST_F(ProxyReload, NtlmPinnedConnectionSurvivesAReload) {
     start_fleet(2);
     start_proxy(config_json());
     test_client c(http());
-    auto first = ntlm_roundtrip(c, make_request("GET", "/EWS/Exchange.asmx"), "jdoe", "CONTOSO",
-                                "P@ssw0rd");
+    auto first =
+        ntlm_roundtrip(c, make_request("GET", "/EWS/Exchange.asmx"), "jdoe", "CONTOSO", "P@ssw0rd");
     ASSERT_EQ(first.result_int(), 200);
     const auto server = answered_by(first);
     // A new configuration: other weights, another algorithm for the ews farm.

@@ -1,5 +1,6 @@
-#include "proxy/admin_api.hpp"
 #include "proxy/affinity.hpp"
+
+#include "proxy/admin_api.hpp"
 
 #include <gtest/gtest.h>
 
@@ -52,8 +53,7 @@ TEST(PrometheusText, ExposesFarmAndServerCountersWithLabels) {
     EXPECT_NE(text.find("gatehouse_requests_total{farm=\"owa\"} 7\n"), std::string::npos);
     EXPECT_NE(text.find("gatehouse_requests_total{farm=\"owa\",server=\"10.0.0.1:443\"} 5\n"),
               std::string::npos);
-    EXPECT_NE(text.find("gatehouse_no_server_requests_total{farm=\"owa\"} 2\n"),
-              std::string::npos);
+    EXPECT_NE(text.find("gatehouse_no_server_requests_total{farm=\"owa\"} 2\n"), std::string::npos);
     EXPECT_NE(text.find("gatehouse_server_healthy{farm=\"owa\",server=\"10.0.0.1:443\"} 0\n"),
               std::string::npos);
     EXPECT_NE(text.find("server=\"10.0.0.1:443\",state=\"drain\"} 1\n"), std::string::npos);

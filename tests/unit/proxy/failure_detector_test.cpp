@@ -1,5 +1,6 @@
-#include "proxy/error_triple.hpp"
 #include "proxy/failure_detector.hpp"
+
+#include "proxy/error_triple.hpp"
 
 #include <gtest/gtest.h>
 

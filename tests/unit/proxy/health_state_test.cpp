@@ -75,7 +75,7 @@ TEST(HealthMonitor, OneProbeInFlightAndOnePerIntervalNeverABurst) {
     clock.advance(45s);
     EXPECT_FALSE(m.probe_due(clock.now));  // still waiting for the first one
     m.probe_finished(true, clock.now);
-    EXPECT_TRUE(m.probe_due(clock.now));   // overdue: at once, and only one
+    EXPECT_TRUE(m.probe_due(clock.now));  // overdue: at once, and only one
     m.probe_started(clock.now);
     m.probe_finished(true, clock.now + 1s);
     EXPECT_EQ(m.next_probe(), clock.now + 30s);
