@@ -60,8 +60,10 @@ awaitable<std::tuple<error_code, std::size_t>> read_body_impl(stream& s,
             if (ec && ec != http::error::need_more) co_return std::tuple{ec, parser.body_used()};
             if (parser.body_used() > 0 || parser.is_done())
                 co_return std::tuple{error_code{}, parser.body_used()};
-            if (parser.chunked() && buffer.size() > parser.max_pending_bytes())
-                co_return std::tuple{error_code(http_errc::chunk_line_too_long), parser.body_used()};
+            if (parser.chunked() && buffer.size() > parser.max_pending_bytes()) {
+                co_return std::tuple{error_code(http_errc::chunk_line_too_long),
+                                     parser.body_used()};
+            }
         }
         asio::mutable_buffer target = buffer.prepare(read_chunk_bytes);
         bool direct = false;

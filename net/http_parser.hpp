@@ -43,8 +43,8 @@ struct parser_limits {
     std::uint32_t field_bytes = 16 * 1024;         // one name plus value
     std::uint32_t fields = 100;                    // fields in the head
     std::uint32_t trailer_bytes = 8 * 1024;        // fields after a chunked body (never kept)
-    std::uint32_t chunk_extension_bytes = 4 * 1024;  // extensions of one chunk-size line
     std::optional<std::uint64_t> body_bytes{};     // none: unlimited (the body is streamed)
+    std::uint32_t chunk_extension_bytes = 4 * 1024;  // extensions of one chunk-size line
 };
 
 template <bool IsRequest>
