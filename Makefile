@@ -12,7 +12,7 @@ SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Build and test dependencies, all from Debian 12.
 PACKAGES := cmake ninja-build g++ pkg-config libboost1.81-dev libssl-dev openssl \
             nlohmann-json3-dev libcli11-dev libpugixml-dev libgtest-dev libgmock-dev \
-            libbenchmark-dev curl ccache python3-exchangelib
+            libbenchmark-dev curl ccache python3-exchangelib slowhttptest sslscan
 BENCH_PACKAGES := haproxy nginx wrk python3
 
 CCACHE := $(shell command -v ccache 2>/dev/null)

@@ -292,6 +292,9 @@ awaitable<error_code> session::write_client(std::span<const asio::const_buffer> 
     client_->expires_after(client_write_timeout());
     auto [ec, n] = co_await client_->write(buffers);
     log_.sc_bytes += n;
+    // A client that stopped reading (slow read): drop what the kernel still buffers for it
+    // with a reset instead of a FIN queued behind it.
+    if (ec == asio::error::timed_out) client_->reset();
     co_return ec;
 }
 
