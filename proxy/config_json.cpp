@@ -744,9 +744,10 @@ config parse_config(const std::string& text, const std::string& source,
     json root;
     try {
         root = json::parse(text, duplicate_key_guard(source), true, true);
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {
         // nlohmann's message carries the line and column: "[json.exception.parse_error.101]
-        // parse error at line 3, column 5: ..."; keep what follows the bracketed id.
+        // parse error at line 3, column 5: ..."; keep what follows the bracketed id. Numbers
+        // too large for a double ("1e999") fail here too, as out_of_range.
         std::string what = e.what();
         auto close = what.find("] ");
         throw config_error(source, "", close == std::string::npos ? what : what.substr(close + 2));
