@@ -456,11 +456,15 @@ awaitable<bool> session::serve_one() {
     auto ec = co_await net::read_head(*client_, client_buffer_, *st_->request_parser);
     if (ec) {
         if (ec == asio::error::timed_out) {
+            GATEHOUSE_LOG(debug, "proxy") << "request head from " << client_ip_ << " timed out";
             co_await respond(errors::request_timeout, true);
             finish_log();
             co_return false;
         }
         if (!is_parse_error(ec)) co_return false;  // the client went away
+        GATEHOUSE_LOG(info, "proxy") << "refused a request from " << client_ip_ << " ("
+                                     << to_string(triple_for_parse_error(ec))
+                                     << "): " << ec.message();
         co_await respond(triple_for_parse_error(ec), true);
         finish_log();
         co_return false;

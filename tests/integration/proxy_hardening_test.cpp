@@ -290,5 +290,58 @@ TEST_F(Hardening, KeepAliveRaceRetriesOnlyWhatIsSafe) {
     EXPECT_EQ(cas.value("GET"), 2u);
 }
 
+// Row 40: a malformed response head is a 502, and its connection is never reused.
+TEST_F(Hardening, MalformedResponseHeadsAre502) {
+    for (std::string head : {"HTTP/1.1 200 OK\r\nContent-Length: +5\r\n\r\nhello",
+                             "HTTP/1.1 200 OK\r\nX-A: a\r\n b\r\nContent-Length: 5\r\n\r\nhello",
+                             "HTTP/1.1 200 OK\r\nContent-Length : 5\r\n\r\nhello",
+                             "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                             "5;a=\"\n\"\r\nhello\r\n0\r\n\r\n"}) {
+        SCOPED_TRACE(head);
+        fake_backend cas([head](backend_connection& c) {
+            while (auto req = c.read_request()) {
+                if (c.index() == 0)
+                    c.write(head);
+                else
+                    c.respond(200, "fresh");
+            }
+        });
+        start(config(server(cas.port())));
+        auto res = get(http(), "/owa/");
+        if (res.result_int() == 200) {
+            // The chunk-extension case fails only after the head went out: the client then
+            // sees a cut response, never a whole one.
+            EXPECT_NE(res.body(), "hello");
+        } else {
+            EXPECT_EQ(res.result_int(), 502);
+            EXPECT_EQ(res["X-Gatehouse-Error"], "502.3.12152");
+        }
+        EXPECT_EQ(get(http(), "/owa/").body(), "fresh");
+        proxy_->stop(200ms);
+    }
+}
+
+// Row 37: a final response before the body was sent (Expect: 100-continue refused) reaches the
+// client without a stray 100, and the back-end connection that never got the body is dropped.
+TEST_F(Hardening, EarlyFinalResponseToExpectContinueDropsTheBackEndConnection) {
+    fake_backend cas([](backend_connection& c) {
+        while (auto req = c.read_head()) {
+            if (c.index() == 0)
+                c.respond(401, "", {{"WWW-Authenticate", "Basic realm=\"x\""}});
+            else
+                c.respond(200, "fresh");
+        }
+    });
+    start(config(server(cas.port())));
+    test_client client(http());
+    client.send(
+        "POST /ews/ HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n");
+    auto res = client.read();
+    EXPECT_EQ(res.result_int(), 401);
+    EXPECT_TRUE(client.wait_closed());  // the body it announced can no longer be taken
+    EXPECT_EQ(get(http(), "/owa/").body(), "fresh");
+    EXPECT_EQ(cas.connections(), 2u);
+}
+
 }  // namespace
 }  // namespace gatehouse::test
