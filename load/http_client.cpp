@@ -346,9 +346,15 @@ awaitable<void> http_client::send_and_receive(http_connection& c, const http_req
             }
         }
         if (send) {
-            if (auto bec = co_await send_body(c, req, out); bec)
-                co_return fail(
-                    out, bec == asio::error::timed_out ? failure::timeout : failure::write, bec);
+            if (auto bec = co_await send_body(c, req, out); bec) {
+                if (bec == asio::error::timed_out) co_return fail(out, failure::timeout, bec);
+                // A server may answer before the body is complete (413, 404.13, 401) and stop
+                // reading: take that answer when it arrived, as browsers and curl do.
+                if (auto rec = co_await c.read_head(head_request); rec)
+                    co_return fail(out, failure::write, bec);
+                have_final_head = true;
+                must_close = true;
+            }
         }
     }
     if (!have_final_head) {

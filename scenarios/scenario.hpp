@@ -79,6 +79,7 @@ struct expectation {
     condition check{};
     window span{};
     std::string name{};          // human description (generated when absent)
+    std::vector<std::string> only_sut{};  // judged only against these systems (empty: all)
     std::string path{};
 };
 
@@ -91,6 +92,7 @@ struct scenario {
     std::optional<double> time_scale{};  // overrides the run's default when set
     double duration_s = 0;       // scenario time to run; 0: derived from clients, load, timeline
     double timeout_s = 120;      // wall-clock bound for the whole scenario
+    std::map<std::string, std::string> vars{};  // the scenario's own ${…} values (templates)
     nlohmann::json fleet{};
     std::map<std::string, sut_variant> sut{};
     std::vector<client_script> clients{};

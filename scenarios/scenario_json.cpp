@@ -36,7 +36,7 @@ const std::vector<kind_schema>& step_schemas() {
           {"auth", type::object, false}, {"new_connection", type::boolean, false},
           {"timeout_s", type::number, false}, {"hold_body", type::boolean, false}}},
         {"expect",
-         {{"status", type::integer, false}, {"error", type::string, false},
+         {{"status", type::any, false}, {"error", type::string, false},
           {"header", type::object, false}, {"header_absent", type::array, false},
           {"body_contains", type::string, false}, {"server", type::string, false},
           {"latency_ms", type::string, false}, {"closed", type::boolean, false}}},
@@ -90,7 +90,7 @@ const std::vector<kind_schema>& expectation_schemas() {
                          {"per_s", type::number, true}}},
         {"ntlm_identity", {}},
         {"affinity", {{"client", type::string, true}}},
-        {"client_ok", {{"client", type::string, true}}},
+        {"client_failures", {{"client", type::string, true}}},
         {"long_polls", {{"server", type::string, false}, {"outcome", type::string, true}}},
     };
     return schemas;
@@ -287,7 +287,7 @@ const std::vector<std::string>& expectation_kinds() {
 scenario parse_scenario(const json& doc, const std::filesystem::path& file) {
     parser p(file);
     p.only_keys(doc, "$",
-                {"title", "description", "tags", "time_scale", "duration_s", "timeout_s", "fleet",
+                {"title", "description", "tags", "time_scale", "duration_s", "timeout_s", "vars", "fleet",
                  "sut", "clients", "load", "timeline", "expect"});
     scenario s;
     s.file = file;
@@ -304,6 +304,16 @@ scenario parse_scenario(const json& doc, const std::filesystem::path& file) {
     s.timeout_s = p.seconds(doc, "$", "timeout_s", 120);
     if (s.timeout_s <= 0) p.fail("$.timeout_s", "must be > 0");
 
+    if (doc.contains("vars")) {
+        const auto& vars = doc.at("vars");
+        if (!vars.is_object()) p.fail("$.vars", "must be an object of names to strings or numbers");
+        for (const auto& [name, value] : vars.items()) {
+            if (value.is_string()) s.vars[name] = value.get<std::string>();
+            else if (value.is_number_integer()) s.vars[name] = std::to_string(value.get<long long>());
+            else if (value.is_number()) s.vars[name] = value.dump();
+            else p.fail("$.vars." + name, "must be a string or a number");
+        }
+    }
     if (!doc.contains("fleet")) p.fail("$.fleet", "is required");
     s.fleet = doc.at("fleet");
     if (!s.fleet.is_object()) p.fail("$.fleet", "must be an object (the fake-CAS fleet config)");
@@ -369,6 +379,15 @@ scenario parse_scenario(const json& doc, const std::filesystem::path& file) {
             st.label = p.get<std::string>(steps[k], step_path, "label", "");
             st.path = step_path;
             if (st.kind == "expect") {
+                if (st.args.contains("status")) {
+                    const auto& status = st.args["status"];
+                    bool valid = status.is_number_integer() || (status.is_array() && !status.empty());
+                    for (const auto& v : status.is_array() ? status : json::array())
+                        valid = valid && v.is_number_integer();
+                    if (!valid)
+                        p.fail(step_path + ".expect.status",
+                               "must be a status code or a non-empty array of them");
+                }
                 if (st.args.contains("latency_ms") &&
                     !parse_condition(st.args["latency_ms"].get<std::string>()))
                     p.fail(step_path + ".expect.latency_ms", "must be a condition such as \"< 50\"");
@@ -432,7 +451,7 @@ scenario parse_scenario(const json& doc, const std::filesystem::path& file) {
     for (std::size_t i = 0; i < expect.size(); ++i) {
         std::string path = "$.expect[" + std::to_string(i) + "]";
         auto [kind, args] = p.kind_of(expect[i], path, expectation_schemas(),
-                                      {"expect", "window_s", "name"}, "expectation");
+                                      {"expect", "window_s", "name", "sut"}, "expectation");
         expectation e;
         e.kind = kind;
         e.args = std::move(args);
@@ -443,6 +462,15 @@ scenario parse_scenario(const json& doc, const std::filesystem::path& file) {
         e.check = *c;
         e.span = p.span(expect[i], path);
         e.name = p.get<std::string>(expect[i], path, "name", "");
+        if (expect[i].contains("sut")) {
+            const auto& only = expect[i]["sut"];
+            if (only.is_string()) e.only_sut.push_back(only.get<std::string>());
+            else e.only_sut = p.get<std::vector<std::string>>(expect[i], path, "sut", {});
+            for (const auto& name : e.only_sut)
+                if (name != "gatehouse" && name != "haproxy" && name != "nginx")
+                    p.fail(path + ".sut", "unknown system under test '" + name +
+                                              "' (expected gatehouse, haproxy or nginx)");
+        }
         if (e.name.empty()) e.name = describe(e);
         for (const char* ref : {"after"}) {
             if (!e.args.contains(ref)) continue;

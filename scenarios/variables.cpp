@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <optional>
 
 namespace gatehouse::scenarios {
 
@@ -25,14 +26,31 @@ bool is_integer(std::string_view text) {
 }  // namespace
 
 std::string variables::resolve(std::string_view reference, std::string_view where) const {
+    // ${name|fallback}: the fallback when nothing defines `name` (a template's default); with a
+    // function, ${ms:name|30000} scales the fallback.
+    std::optional<std::string_view> fallback;
+    if (auto bar = reference.find('|'); bar != std::string_view::npos) {
+        fallback = reference.substr(bar + 1);
+        reference = reference.substr(0, bar);
+    }
+    auto lookup = [&](std::string_view name) -> std::optional<std::string> {
+        if (auto it = values_.find(std::string(name)); it != values_.end()) return it->second;
+        if (fallback) return std::string(*fallback);
+        return std::nullopt;
+    };
     auto colon = reference.find(':');
     if (colon != std::string_view::npos) {
         auto function = reference.substr(0, colon);
         auto argument = reference.substr(colon + 1);
         double value = 0;
-        if (!parse_number(argument, value) || value < 0)
+        // The argument is a number or the name of a variable holding one (a scenario's vars).
+        std::string number(argument);
+        if (!parse_number(number, value))
+            if (auto named = lookup(argument)) number = *named;
+        if (!parse_number(number, value) || value < 0)
             throw substitution_error(std::string(where) + ": ${" + std::string(reference) +
-                                     "}: the argument must be a non-negative number");
+                                     "}: the argument must be a non-negative number or a "
+                                     "variable holding one");
         if (function == "ms")
             return std::to_string(static_cast<long long>(std::ceil(value * time_scale_)));
         if (function == "s")
@@ -42,11 +60,11 @@ std::string variables::resolve(std::string_view reference, std::string_view wher
                                  "}: unknown function '" + std::string(function) +
                                  "' (use ms: or s:)");
     }
-    auto it = values_.find(std::string(reference));
-    if (it == values_.end())
+    auto value = lookup(reference);
+    if (!value)
         throw substitution_error(std::string(where) + ": ${" + std::string(reference) +
                                  "} is not defined");
-    return it->second;
+    return *value;
 }
 
 std::string variables::expand(std::string_view text, std::string_view where) const {

@@ -3,7 +3,9 @@
 // written in a scenario: they come from variables filled in once the topology is up
 // (`${cas1_addr}`, `${cas1_port}`, `${proxy_port}` …), as in HAProxy's reg-tests. Durations in
 // templates are scaled with the scenario's time scale: `${ms:30000}` is 30000 scenario
-// milliseconds in wall-clock milliseconds, `${s:900}` the same in whole seconds (at least 1).
+// milliseconds in wall-clock milliseconds, `${s:900}` the same in whole seconds (at least 1);
+// the argument may also name a variable that holds the number (`${ms:server_timeout_ms}`).
+// `${name|text}` is `text` when nothing defines `name` (a template's default).
 
 #include <map>
 #include <nlohmann/json.hpp>
