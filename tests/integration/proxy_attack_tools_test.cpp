@@ -233,5 +233,33 @@ TEST(TlsProfile, DefaultListenerOffersOnlyMozillaIntermediate) {
     EXPECT_GE(accepted, 4u) << out;
 }
 
+// Row 60: a TLS handshake trickled byte by byte is cut at the head deadline like a slow head.
+TEST(TlsProfile, SlowHandshakeIsCutAtTheHeadDeadline) {
+    auto authority = net::make_authority("Gatehouse Test CA");
+    auto cert = net::issue_certificate(authority, {"mail.contoso.com"});
+    auto c = proxy::parse_config(R"({
+      "listeners": { "http": { "address": "127.0.0.1", "port": 0 } },
+      "farms": { "cas": { "servers": [ { "address": "127.0.0.1", "port": 1 } ] } },
+      "rules": [ { "name": "all", "pattern": ".*", "action": { "type": "route", "farm": "cas" } } ]
+    })",
+                                 "test.json");
+    proxy::listener_config https{.name = "https", .address = "127.0.0.1", .port = 0, .tls = true};
+    https.certificates = {{.pem = cert}};
+    https.limits.header_timeout = 300ms;
+    c.listeners.push_back(https);
+    proxy::server_options options;
+    options.threads = 1;
+    proxy::proxy_server server(std::move(c), options);
+    server.start();
+    test_client client(server.endpoint("https"), 3s);
+    auto t0 = std::chrono::steady_clock::now();
+    client.send(std::string_view("\x16\x03\x01", 3));  // the first bytes of a ClientHello
+    EXPECT_TRUE(client.wait_closed());
+    auto waited = std::chrono::steady_clock::now() - t0;
+    EXPECT_GE(waited, 250ms);
+    EXPECT_LT(waited, 1500ms);
+    server.stop(200ms);
+}
+
 }  // namespace
 }  // namespace gatehouse::test
