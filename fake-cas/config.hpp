@@ -192,6 +192,9 @@ struct server_config {
     std::uint32_t challenge_ttl_s = 120;
     std::uint32_t idle_close_s = 120;
     std::uint32_t max_header_bytes = 16384;
+    // Free memory reported on HealthCheck.htm answers (X-Memory-Available-MB), the figure a
+    // proxy's memory-based host-name affinity reads; 0: not reported.
+    std::uint64_t memory_available_mb = 0;
     fault_knobs faults{};
     std::array<vdir_config, vdir_count> vdirs{};
     owa_knobs owa{};

@@ -447,6 +447,7 @@ void read_knobs(reader& r, server_config& s) {
     r.integer("challenge_ttl_s", s.challenge_ttl_s, 1, day_s);
     r.integer("idle_close_s", s.idle_close_s, 1, day_s);
     r.integer("max_header_bytes", s.max_header_bytes, 1024, 1024 * 1024);
+    r.integer("memory_available_mb", s.memory_available_mb, 0, 1ull << 40);
     read_section(r, "faults", s.faults);
     // Server-wide health knobs apply to every vdir's HealthCheck.htm.
     if (auto* j = r.child("health")) {
@@ -662,6 +663,7 @@ json to_json(const server_config& server) {
     j["challenge_ttl_s"] = s.challenge_ttl_s;
     j["idle_close_s"] = s.idle_close_s;
     j["max_header_bytes"] = s.max_header_bytes;
+    j["memory_available_mb"] = s.memory_available_mb;
     j["faults"] = to_json(s.faults);
     json vdirs = json::object();
     for (auto v : all_vdirs) vdirs[std::string(vdir_key(v))] = write(s.at(v));

@@ -34,6 +34,8 @@ awaitable<void> handle_health_check(request_context& ctx) {
         ctx.res.fields.add("Cache-Control", "private");
         ctx.res.fields.add("Content-Type", "text/html");
         const auto& cfg = ctx.cfg();
+        if (cfg.memory_available_mb)
+            ctx.res.fields.add("X-Memory-Available-MB", std::to_string(cfg.memory_available_mb));
         if (h.fqdn_upper == cfg.at(vdir::owa).health.fqdn_upper)
             ctx.res_body.assign(ctx.snap->health_body);
         else

@@ -478,9 +478,23 @@ awaitable<void> http_client::exchange(const http_request& req, http_response& ou
             co_return;
         }
         bool sent_auth = ntlm && !authorization->empty();
+        bool reused = c.requests > 0;
         co_await send_and_receive(c, req, *authorization, out);
         if (out.failed || out.interrupted) {
             c.stream().close();
+            // A reused keep-alive connection the server closed meanwhile (a proxy reloading, an
+            // idle time-out racing the request): nothing came back, so an idempotent request is
+            // sent again on a new connection once, as browsers and HTTP libraries do.
+            bool idempotent = req.method == "GET" || req.method == "HEAD" ||
+                              req.method == "OPTIONS";
+            bool nothing_back = out.bytes_received == 0 && out.status == 0;
+            bool stale = out.failed == failure::read || out.failed == failure::write;
+            if (attempt == 0 && reused && idempotent && nothing_back && stale && !out.interrupted &&
+                !c.authenticated) {
+                if (counters_) counters_->count("stale_connection_retries");
+                out.reset();
+                continue;
+            }
             co_return;
         }
         if (ntlm && out.status == 401) {

@@ -148,20 +148,46 @@ struct status_range {
     unsigned last = 399;
 };
 
-// ARR's URL health test. Validated here; probing is not part of the data path.
+// ARR's URL health test (health_checker.cpp). ARR flips a server on a single result; `rise`,
+// `fall` and `down_interval` are opt-in extensions (HAProxy's rise / fall / fastinter).
 struct health_config {
-    std::string url{};  // empty: no test
+    std::string url{};  // empty: no test; a path, or a URL whose host is the farm's name
     milliseconds interval{30'000};
     milliseconds timeout{30'000};
     std::vector<status_range> acceptable_statuses{status_range{}};
-    std::string match{};
+    std::string match{};  // the body must contain it
+    // Health tests never mark a server unhealthy while only this many healthy ones remain.
     std::uint32_t min_servers = 0;
+    std::uint32_t rise = 1;  // consecutive passes that bring an unhealthy server back
+    std::uint32_t fall = 1;  // consecutive failures that take a healthy server out
+    std::optional<milliseconds> down_interval{};  // probe period while unhealthy (default: interval)
 };
 
-// ARR client affinity. Validated here; applied with the health and affinity features.
+// ARR's live traffic test: `max_failures` failures within `failover_period` mark a server
+// unhealthy; only a health test or an admin action brings it back. Off while max_failures is 0.
+struct live_traffic_config {
+    std::vector<status_range> failure_statuses{};  // back-end statuses that count as failures
+    std::vector<std::uint32_t> failure_errors{};   // win32 codes of 502.3 that count (all: empty)
+    std::uint32_t max_failures = 0;
+    milliseconds failover_period{60'000};
+};
+
+// Envoy-style outlier ejection (opt-in): `consecutive_failures` gateway failures (502.3, or a
+// 5xx status from the server) eject a server for base_ejection_time × its number of ejections;
+// at most max_ejection_percent of the farm is ejected at once (at least one server).
+struct outlier_config {
+    bool enabled = false;
+    std::uint32_t consecutive_failures = 5;
+    milliseconds base_ejection_time{30'000};
+    std::uint32_t max_ejection_percent = 10;
+};
+
+// ARR client affinity: a cookie naming the server by a keyed hash of farm and server identity,
+// so every proxy node with the same configuration reads it alike.
 struct affinity_config {
     bool enabled = false;
     std::string cookie_name{"ARRAffinity"};
+    std::string key{};  // mixed into the hash; the same on every node (may be empty)
 };
 
 // TLS towards the farm's servers (SSL bridging).
@@ -180,6 +206,10 @@ struct farm_config {
     load_balancing_config load_balancing{};
     health_config health{};
     affinity_config affinity{};
+    live_traffic_config live_traffic{};
+    outlier_config outlier{};
+    // After a server comes back, its weight ramps linearly from 10 % to 100 % over this long.
+    std::optional<milliseconds> slow_start{};
     proxy_overrides proxy{};
     upstream_tls_config tls{};
 };
@@ -234,6 +264,19 @@ struct access_log_config {
     std::string path{};  // empty: off; "-": standard output
 };
 
+// The admin API (admin_api.cpp): JSON and Prometheus text over HTTP, on its own listener.
+struct admin_config {
+    bool enabled = false;
+    std::string address{"127.0.0.1"};
+    std::uint16_t port = 0;  // 0: any free port (tests)
+};
+
+// Shared configuration: the proxy process re-reads its file when it changes (config_watcher).
+struct config_watch_config {
+    bool enabled = true;
+    milliseconds interval{2'000};
+};
+
 struct config {
     std::vector<listener_config> listeners{};
     proxy_settings proxy{};
@@ -243,6 +286,9 @@ struct config {
     std::vector<rule_config> rules{};
     access_log_config access_log{};
     milliseconds stop_timeout{60'000};  // graceful stop: in-flight requests get this long
+    admin_config admin{};
+    config_watch_config config_watch{};
+    std::uint32_t health_max_in_flight = 16;  // health probes in flight per proxy, all farms
 };
 
 // Parses JSON text (comments allowed). `source` names it in errors (usually the file name);

@@ -4,6 +4,7 @@
 
 #include "net/awaitable.hpp"
 #include "proxy/config.hpp"
+#include "proxy/error_triple.hpp"
 
 #include <filesystem>
 #include <fstream>
@@ -418,6 +419,9 @@ health_config read_health(const document& doc, const json& j, const std::string&
     }
     h.match = r.string("match", "");
     h.min_servers = static_cast<std::uint32_t>(r.unsigned_number("min_servers", 0, 0, 10'000));
+    h.rise = static_cast<std::uint32_t>(r.unsigned_number("rise", h.rise, 1, 1000));
+    h.fall = static_cast<std::uint32_t>(r.unsigned_number("fall", h.fall, 1, 1000));
+    h.down_interval = r.optional_duration("down_interval_ms");
     r.finish();
     return h;
 }
@@ -478,8 +482,38 @@ farm_config read_farm(const document& doc, const std::string& name, const json& 
         f.affinity.enabled = ar.boolean("enabled", f.affinity.enabled);
         f.affinity.cookie_name = ar.string("cookie_name", f.affinity.cookie_name);
         if (f.affinity.cookie_name.empty()) ar.fail("cookie_name", "must not be empty");
+        f.affinity.key = ar.string("key", "");
         ar.finish();
     }
+    if (const json* lt = r.find("live_traffic")) {
+        object_reader lr(doc, *lt, r.path_of("live_traffic"));
+        auto& c = f.live_traffic;
+        if (lr.has("failure_statuses")) {
+            auto text = lr.string("failure_statuses", "");
+            c.failure_statuses = parse_status_ranges(lr, "failure_statuses", text);
+        }
+        for (const auto& name : lr.string_list("failure_errors")) {
+            auto code = win32_for_error_kind(name);
+            if (!code) lr.fail("failure_errors", "\"" + name + "\": unknown error kind");
+            c.failure_errors.push_back(*code);
+        }
+        c.max_failures =
+            static_cast<std::uint32_t>(lr.unsigned_number("max_failures", 0, 0, 1'000'000));
+        c.failover_period = lr.duration("failover_period_ms", c.failover_period);
+        lr.finish();
+    }
+    if (const json* o = r.find("outlier")) {
+        object_reader orr(doc, *o, r.path_of("outlier"));
+        auto& c = f.outlier;
+        c.enabled = orr.boolean("enabled", true);
+        c.consecutive_failures = static_cast<std::uint32_t>(
+            orr.unsigned_number("consecutive_failures", c.consecutive_failures, 1, 1'000'000));
+        c.base_ejection_time = orr.duration("base_ejection_time_ms", c.base_ejection_time);
+        c.max_ejection_percent = static_cast<std::uint32_t>(
+            orr.unsigned_number("max_ejection_percent", c.max_ejection_percent, 0, 100));
+        orr.finish();
+    }
+    f.slow_start = r.optional_duration("slow_start_ms");
     if (const json* p = r.find("proxy")) {
         object_reader pr(doc, *p, r.path_of("proxy"));
         f.proxy = read_proxy_overrides(pr);
@@ -633,6 +667,21 @@ config read_config(const document& doc, const json& root) {
         lr.finish();
     }
     c.stop_timeout = r.duration("stop_timeout_ms", c.stop_timeout);
+    if (const json* a = r.find("admin")) {
+        object_reader ar(doc, *a, "admin");
+        c.admin.enabled = ar.boolean("enabled", true);
+        c.admin.address = ar.string("address", c.admin.address);
+        c.admin.port = static_cast<std::uint16_t>(ar.unsigned_number("port", 0, 0, 65535));
+        ar.finish();
+    }
+    if (const json* w = r.find("config_watch")) {
+        object_reader wr(doc, *w, "config_watch");
+        c.config_watch.enabled = wr.boolean("enabled", c.config_watch.enabled);
+        c.config_watch.interval = wr.duration("interval_ms", c.config_watch.interval);
+        wr.finish();
+    }
+    c.health_max_in_flight = static_cast<std::uint32_t>(
+        r.unsigned_number("health_max_in_flight", c.health_max_in_flight, 1, 10'000));
     r.finish();
     return c;
 }
@@ -688,6 +737,11 @@ void validate(const config& c, const std::string& source) {
         }
         if (l.limits.request_line_bytes > l.limits.head_bytes)
             fail(join_path(path, "limits.request_line_bytes"), "must not exceed head_bytes");
+    }
+    if (c.admin.enabled) {
+        error_code ec;
+        asio::ip::make_address(c.admin.address, ec);
+        if (ec) fail("admin.address", "\"" + c.admin.address + "\" is not an IP address");
     }
 
     for (const auto* header : {&c.proxy.x_forwarded_for_header, &c.proxy.log_guid_header})

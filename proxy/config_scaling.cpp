@@ -36,12 +36,17 @@ config scale_durations(config c, double factor) {
     for (auto& f : c.farms) {
         f.health.interval = scale(f.health.interval, factor);
         f.health.timeout = scale(f.health.timeout, factor);
+        scale(f.health.down_interval, factor);
+        f.live_traffic.failover_period = scale(f.live_traffic.failover_period, factor);
+        f.outlier.base_ejection_time = scale(f.outlier.base_ejection_time, factor);
+        scale(f.slow_start, factor);
         scale(f.proxy.timeout, factor);
         scale(f.proxy.connect_timeout, factor);
         scale(f.proxy.upstream_idle_timeout, factor);
     }
     for (auto& r : c.rules) scale(r.timeout, factor);
     c.stop_timeout = scale(c.stop_timeout, factor);
+    c.config_watch.interval = scale(c.config_watch.interval, factor);
     return c;
 }
 

@@ -157,4 +157,18 @@ void append_error_response(const error_triple& e, bool close, std::string_view r
     out.append(body);
 }
 
+std::optional<unsigned> win32_for_error_kind(std::string_view kind) noexcept {
+    constexpr std::pair<std::string_view, error_triple> kinds[] = {
+        {"timeout", errors::timeout},
+        {"name_not_resolved", errors::name_not_resolved},
+        {"cannot_connect", errors::cannot_connect},
+        {"connection_error", errors::connection_error},
+        {"invalid_response", errors::invalid_response},
+        {"secure_failure", errors::secure_failure},
+    };
+    for (const auto& [name, triple] : kinds)
+        if (name == kind) return triple.win32;
+    return std::nullopt;
+}
+
 }  // namespace gatehouse::proxy

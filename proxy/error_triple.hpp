@@ -4,6 +4,7 @@
 // the header `X-Gatehouse-Error: <status>.<substatus>.<win32>` and in an IIS-like HTML page.
 // docs/errors.md explains each one.
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -40,6 +41,11 @@ inline constexpr error_triple service_unavailable{503, 0, 0};  // the proxy is s
 // Logged (never sent) when the client went away before its response: IIS's ERROR_NETNAME_DELETED.
 inline constexpr unsigned client_disconnected_win32 = 64;
 }  // namespace errors
+
+// The win32 code of a 502.3 error kind as written in the configuration: "timeout",
+// "name_not_resolved", "cannot_connect", "connection_error", "invalid_response",
+// "secure_failure"; nullopt for any other word.
+std::optional<unsigned> win32_for_error_kind(std::string_view kind) noexcept;
 
 // "502.3.12002"
 std::string to_string(const error_triple& e);

@@ -4,8 +4,10 @@
 // Exit codes: 0 stopped cleanly (or --check passed), 2 bad configuration, 1 runtime failure.
 // SIGINT / SIGTERM stop gracefully (in-flight requests get stop_timeout_ms); SIGHUP reloads the
 // configuration file (a bad one is refused, logged with its JSON path, and the old one stays).
+// The file is also watched (config_watch, on by default): a change is applied the same way.
 
 #include "net/log.hpp"
+#include "proxy/config_watcher.hpp"
 #include "proxy/proxy_server.hpp"
 #include "proxy/snapshot.hpp"
 
@@ -45,9 +47,16 @@ int serve(const std::string& path, unsigned threads, double time_scale) {
     proxy::server_options options;
     options.threads = threads;
     options.source = path;
-    proxy::proxy_server server(load_scaled(path, time_scale), options);
+    auto initial = load_scaled(path, time_scale);
+    auto watch = initial.config_watch;
+    proxy::proxy_server server(std::move(initial), options);
     server.start();
     GATEHOUSE_LOG(info, "proxy") << "serving with " << server.threads() << " thread(s)";
+    proxy::config_watcher watcher(
+        path, watch.interval,
+        [time_scale](const std::string& p) { return load_scaled(p, time_scale); },
+        [&server](proxy::config c) { server.reload(std::move(c)); });
+    if (watch.enabled) watcher.start();
 
     asio::io_context signals_context(1);
     asio::signal_set signals(signals_context, SIGINT, SIGTERM, SIGHUP);
@@ -55,15 +64,12 @@ int serve(const std::string& path, unsigned threads, double time_scale) {
     on_signal = [&](const error_code& ec, int number) {
         if (ec) return;
         if (number == SIGHUP) {
-            try {
-                server.reload(load_scaled(path, time_scale));
-            } catch (const std::exception& e) {
-                GATEHOUSE_LOG(error, "proxy") << "reload refused: " << e.what();
-            }
+            watcher.poll(true);  // refusals are logged with the JSON path
             signals.async_wait(on_signal);
             return;
         }
         GATEHOUSE_LOG(info, "proxy") << "stopping (signal " << number << ")";
+        watcher.stop();
         server.stop();
     };
     signals.async_wait(on_signal);

@@ -1,6 +1,9 @@
 #include "proxy/proxy_server.hpp"
 
 #include "net/log.hpp"
+#include "proxy/admin_api.hpp"
+#include "proxy/farm_health.hpp"
+#include "proxy/health_checker.hpp"
 #include "proxy/snapshot.hpp"
 #include "proxy/worker.hpp"
 
@@ -38,7 +41,54 @@ std::unique_ptr<tcp::acceptor> bind_acceptor(asio::io_context& context,
     return acceptor;
 }
 
+class control_category_impl final : public boost::system::error_category {
+public:
+    const char* name() const noexcept override { return "gatehouse.proxy.control"; }
+    std::string message(int ev) const override {
+        switch (static_cast<control_errc>(ev)) {
+            case control_errc::unknown_farm:
+                return "unknown farm";
+            case control_errc::unknown_server:
+                return "unknown server";
+        }
+        return "unknown error";
+    }
+};
+
+// The index of the server named `name` in `farm` (see set_server_state), or -1.
+int find_server(const farm_snapshot& farm, std::string_view name) {
+    int by_address = -1;
+    int matches = 0;
+    for (std::size_t i = 0; i < farm.servers.size(); ++i) {
+        const auto& slot = farm.servers[i];
+        const auto& sc = farm.config->servers[i];
+        if (name == slot.authority) return static_cast<int>(i);
+        if (sc.port && name == sc.address + ":" + std::to_string(sc.port))
+            return static_cast<int>(i);
+        if (name == sc.address) {
+            by_address = static_cast<int>(i);
+            ++matches;
+        }
+    }
+    if (matches == 1) return by_address;
+    if (!name.empty() && name.find_first_not_of("0123456789") == std::string_view::npos &&
+        name.size() < 6) {
+        auto index = std::stoul(std::string(name));
+        if (index < farm.servers.size()) return static_cast<int>(index);
+    }
+    return -1;
+}
+
 }  // namespace
+
+const boost::system::error_category& control_category() noexcept {
+    static const control_category_impl instance;
+    return instance;
+}
+
+boost::system::error_code make_error_code(control_errc e) noexcept {
+    return {static_cast<int>(e), control_category()};
+}
 
 struct proxy_server::impl {
     std::string source;
@@ -58,6 +108,27 @@ struct proxy_server::impl {
     };
     std::map<std::string, rate_sample> rates;
     steady_clock::time_point started_at{};
+    mutable std::mutex current_mutex;  // guards `current` for the thread-safe operations
+    std::unique_ptr<health_checker> health;
+    std::unique_ptr<admin_api> admin;
+
+    std::shared_ptr<const snapshot> snap() const {
+        std::lock_guard lock(current_mutex);
+        return current;
+    }
+
+    // The farm and server a live operation names.
+    boost::system::result<std::pair<std::shared_ptr<const snapshot>, std::pair<std::size_t, int>>>
+    locate(std::string_view farm, std::string_view server) const {
+        auto s = snap();
+        for (std::size_t f = 0; f < s->farms().size(); ++f) {
+            if (s->farms()[f].config->name != farm) continue;
+            int index = find_server(s->farms()[f], server);
+            if (index < 0) return make_error_code(control_errc::unknown_server);
+            return std::pair{s, std::pair{f, index}};
+        }
+        return make_error_code(control_errc::unknown_farm);
+    }
 
     impl(config c, server_options& options)
         : source(options.source),
@@ -109,9 +180,15 @@ void proxy_server::start() {
         }
     }
     for (auto& w : d.workers) w->set_initial_snapshot(d.current);
+    const auto& settings = d.current->settings();
+    if (settings.admin.enabled)
+        d.admin = std::make_unique<admin_api>(*this, settings.admin);  // binds, or throws
     d.started_at = steady_clock::now();
     d.started = true;
     for (auto& w : d.workers) d.threads_running.emplace_back([wp = w.get()] { wp->run(); });
+    d.health = std::make_unique<health_checker>(settings.health_max_in_flight);
+    d.health->start(d.current);
+    if (d.admin) d.admin->start();
 }
 
 void proxy_server::reload(config c) {
@@ -130,8 +207,12 @@ void proxy_server::reload(config c) {
     if (c.listeners.size() != old.size())
         throw config_error(d.source, "listeners", "removing a listener needs a restart");
     auto next = std::make_shared<const snapshot>(std::move(c), d.threads, d.registry, d.source);
-    d.current = next;
+    {
+        std::lock_guard lock(d.current_mutex);
+        d.current = next;
+    }
     for (auto& w : d.workers) w->post_snapshot(next);
+    if (d.health) d.health->update(next);
     GATEHOUSE_LOG(info, "proxy") << "configuration reloaded";
 }
 
@@ -142,6 +223,8 @@ void proxy_server::stop() {
 void proxy_server::stop(milliseconds deadline) {
     auto& d = *impl_;
     if (!d.started || d.stopped) return;
+    if (d.admin) d.admin->stop();
+    if (d.health) d.health->stop();
     for (auto& w : d.workers) w->post_stop(deadline);
     wait();
 }
@@ -150,6 +233,8 @@ void proxy_server::wait() {
     auto& d = *impl_;
     for (auto& t : d.threads_running)
         if (t.joinable()) t.join();
+    if (d.admin) d.admin->stop();
+    if (d.health) d.health->stop();
     if (d.started && !d.stopped) {
         d.stopped = true;
         if (d.log) d.log->flush();
@@ -187,11 +272,14 @@ proxy_stats proxy_server::stats() {
     auto rate = [&](const std::string& key, std::uint64_t requests) {
         auto [it, inserted] = d.rates.try_emplace(key, impl::rate_sample{0, d.started_at});
         auto seconds = std::chrono::duration<double>(now - it->second.at).count();
-        double r = seconds > 0 ? static_cast<double>(requests - it->second.requests) / seconds : 0;
+        // Counters reset since the previous call: count from zero.
+        auto delta = requests >= it->second.requests ? requests - it->second.requests : requests;
+        double r = seconds > 0 ? static_cast<double>(delta) / seconds : 0;
         it->second = {requests, now};
         return r;
     };
-    for (const auto& f : d.current->farms()) {
+    auto current = d.snap();
+    for (const auto& f : current->farms()) {
         farm_stats fs;
         fs.name = f.config->name;
         fs.algorithm = f.config->load_balancing.algorithm;
@@ -207,6 +295,7 @@ proxy_stats proxy_server::stats() {
             ss.port = rt.port();
             ss.state = rt.state.load();
             ss.healthy = rt.healthy.load();
+            ss.ejected = rt.ejected(now);
             ss.weight = slot.weight;
             ss.total_requests = t.requests;
             ss.current_requests = t.current;
@@ -239,6 +328,57 @@ proxy_stats proxy_server::stats() {
         s.farms.push_back(std::move(fs));
     }
     return s;
+}
+
+}  // namespace gatehouse::proxy
+
+namespace gatehouse::proxy {
+
+boost::system::result<void> proxy_server::set_server_state(std::string_view farm,
+                                                          std::string_view server,
+                                                          availability state) {
+    auto found = impl_->locate(farm, server);
+    if (!found) return found.error();
+    auto& [snap, where] = *found;
+    const auto& slot = snap->farms()[where.first].servers[static_cast<std::size_t>(where.second)];
+    slot.runtime->set_state(state, steady_clock::now());
+    GATEHOUSE_LOG(info, "proxy") << farm << "/" << slot.authority << " set " << to_string(state);
+    return {};
+}
+
+boost::system::result<void> proxy_server::set_server_health(std::string_view farm,
+                                                           std::string_view server,
+                                                           bool healthy) {
+    auto found = impl_->locate(farm, server);
+    if (!found) return found.error();
+    auto& [snap, where] = *found;
+    const auto& f = snap->farms()[where.first];
+    const auto& slot = f.servers[static_cast<std::size_t>(where.second)];
+    {
+        // An admin's verdict is not subject to minServers (ARR's "Set Server as Unhealthy").
+        std::lock_guard lock(f.runtime->health_mutex);
+        slot.runtime->set_healthy(healthy, steady_clock::now());
+    }
+    GATEHOUSE_LOG(info, "proxy") << farm << "/" << slot.authority << " set "
+                                 << (healthy ? "healthy" : "unhealthy");
+    return {};
+}
+
+void proxy_server::reset_counters() {
+    auto snap = impl_->snap();
+    for (const auto& f : snap->farms()) {
+        f.runtime->reset_counters();
+        for (const auto& s : f.servers) s.runtime->reset_counters();
+    }
+}
+
+std::optional<tcp::endpoint> proxy_server::admin_endpoint() const {
+    if (!impl_->admin) return std::nullopt;
+    return impl_->admin->endpoint();
+}
+
+std::uint64_t proxy_server::health_probes_sent() const {
+    return impl_->health ? impl_->health->probes_sent() : 0;
 }
 
 }  // namespace gatehouse::proxy

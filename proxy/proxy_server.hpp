@@ -9,19 +9,28 @@
 //   auto stats = proxy.stats();
 //   proxy.stop();                         // graceful: in-flight requests finish first
 //
-// All member functions are for one controlling thread (they are not meant to race each other);
-// the workers run on threads of their own.
+// All member functions are for one controlling thread (they are not meant to race each other),
+// except the live operations (set_server_state, set_server_health, reset_counters, stats),
+// which are thread-safe; the workers run on threads of their own.
 
 #include "net/awaitable.hpp"
 #include "proxy/config.hpp"
 #include "proxy/stats.hpp"
 
+#include <boost/system/result.hpp>
+
 #include <functional>
+#include <optional>
 #include <memory>
 #include <string>
 #include <string_view>
 
 namespace gatehouse::proxy {
+
+// Failures of the live operations.
+enum class control_errc { unknown_farm = 1, unknown_server };
+const boost::system::error_category& control_category() noexcept;
+boost::system::error_code make_error_code(control_errc e) noexcept;
 
 struct server_options {
     unsigned threads = 0;  // 0: one per core
@@ -62,6 +71,23 @@ public:
     tcp::endpoint endpoint(std::string_view name) const;
     // Counters merged across workers. requests_per_second is measured since the previous call.
     proxy_stats stats();
+
+    // ---- live operations (thread-safe, effective at once, kept across reloads) --------------
+    // A server is named by "address:port" (the port as configured, or the effective one), by
+    // its address alone when that is unambiguous, or by its index in the farm's server list.
+    // Available / Unavailable / Drain (ARR's Make Server Available / Unavailable, Disallow New
+    // Connections). A reload keeps it unless the configuration changes the server's state.
+    boost::system::result<void> set_server_state(std::string_view farm, std::string_view server,
+                                                 availability state);
+    // Set Server as Healthy / Unhealthy. The health test (if any) goes on from this verdict.
+    boost::system::result<void> set_server_health(std::string_view farm, std::string_view server,
+                                                  bool healthy);
+    // Reset Runtime Statistics: every farm's and server's counters start from zero.
+    void reset_counters();
+    // The admin API's address (valid after start() with admin enabled).
+    std::optional<tcp::endpoint> admin_endpoint() const;
+    // Health probes sent since start().
+    std::uint64_t health_probes_sent() const;
 
 private:
     struct impl;

@@ -25,7 +25,42 @@ server_totals server_runtime::totals() const {
     }
     // Each thread's pair is read at slightly different moments: never report negative.
     t.current = t.requests > t.finished ? t.requests - t.finished : 0;
+    std::lock_guard lock(baseline_mutex_);
+    auto since = [](std::uint64_t now, std::uint64_t base) { return now > base ? now - base : 0; };
+    t.requests = since(t.requests, baseline_.requests);
+    t.finished = since(t.finished, baseline_.finished);
+    t.failed = since(t.failed, baseline_.failed);
+    t.bytes_sent = since(t.bytes_sent, baseline_.bytes_sent);
+    t.bytes_received = since(t.bytes_received, baseline_.bytes_received);
+    t.time_taken_ms = since(t.time_taken_ms, baseline_.time_taken_ms);
     return t;
+}
+
+void server_runtime::reset_counters() {
+    // The counters have one writer each (their worker thread): a reset records where they
+    // stand instead of writing them.
+    server_totals raw;
+    for (unsigned i = 0; i < threads_; ++i) {
+        const auto& c = counters_[i];
+        raw.requests += c.requests.get();
+        raw.finished += c.finished.get();
+        raw.failed += c.failed.get();
+        raw.bytes_sent += c.bytes_sent.get();
+        raw.bytes_received += c.bytes_received.get();
+        raw.time_taken_ms += c.time_taken_ms.get();
+    }
+    std::lock_guard lock(baseline_mutex_);
+    baseline_ = raw;
+}
+
+void server_runtime::set_healthy(bool value, steady_time now) noexcept {
+    if (!healthy.exchange(value) && value)
+        recovered_at_ns.store(now.time_since_epoch().count(), std::memory_order_relaxed);
+}
+
+void server_runtime::set_state(availability value, steady_time now) noexcept {
+    if (state.exchange(value) != availability::available && value == availability::available)
+        recovered_at_ns.store(now.time_since_epoch().count(), std::memory_order_relaxed);
 }
 
 farm_runtime::farm_runtime(std::string name, unsigned threads)
@@ -36,7 +71,14 @@ farm_runtime::farm_runtime(std::string name, unsigned threads)
 std::uint64_t farm_runtime::no_server_total() const {
     std::uint64_t n = 0;
     for (unsigned i = 0; i < threads_; ++i) n += counters_[i].no_server.get();
-    return n;
+    auto base = no_server_baseline_.load();
+    return n > base ? n - base : 0;
+}
+
+void farm_runtime::reset_counters() {
+    std::uint64_t n = 0;
+    for (unsigned i = 0; i < threads_; ++i) n += counters_[i].no_server.get();
+    no_server_baseline_.store(n);
 }
 
 std::shared_ptr<farm_runtime> runtime_registry::farm(const std::string& name) {

@@ -6,12 +6,15 @@
 // (one writer each) and summed on read.
 
 #include "proxy/config.hpp"
+#include "proxy/failure_detector.hpp"
+#include "proxy/health_state.hpp"
 
 #include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -67,14 +70,46 @@ public:
     std::atomic<std::uint64_t> traffic_bytes{0};     // request + response bytes, all threads
     std::atomic<std::uint64_t> response_time_us{0};  // EWMA of time to response head
 
+    // Outlier ejection ends here (steady clock, ns since its epoch; 0: not ejected).
+    std::atomic<std::int64_t> ejected_until_ns{0};
+    // When the server last became healthy and available again (slow start), as above.
+    std::atomic<std::int64_t> recovered_at_ns{0};
+
     // True when a new request (without an NTLM pin) may go to this server.
     bool eligible() const noexcept {
         return state.load(std::memory_order_relaxed) == availability::available &&
                healthy.load(std::memory_order_relaxed);
     }
+    bool eligible(steady_time now) const noexcept {
+        return eligible() && !ejected(now);
+    }
+    // A client pinned by affinity may keep coming: the server is healthy and Available or
+    // Draining (ARR's "Disallow New Connections" keeps existing sessions).
+    bool keeps_affinity(steady_time now) const noexcept {
+        return state.load(std::memory_order_relaxed) != availability::unavailable &&
+               healthy.load(std::memory_order_relaxed) && !ejected(now);
+    }
+    bool ejected(steady_time now) const noexcept {
+        return ejected_until_ns.load(std::memory_order_relaxed) >
+               now.time_since_epoch().count();
+    }
+
+    // Sets the health verdict; a server coming back starts its slow start now.
+    void set_healthy(bool value, steady_time now) noexcept;
+    // Sets the availability; Available after anything else starts a slow start.
+    void set_state(availability value, steady_time now) noexcept;
 
     server_counters& counters(unsigned thread) noexcept { return counters_[thread]; }
+    // Totals since the last reset_counters() (current requests are never reset).
     server_totals totals() const;
+    void reset_counters();
+
+    // Live-traffic policy, shared by the worker threads (failures are rare: a lock is fine).
+    std::mutex policy_mutex;
+    live_traffic_detector live_traffic{live_traffic_config{}};
+    outlier_detector outlier{outlier_config{}};
+    // The health test's state; touched by the health checker's thread only.
+    std::optional<health_monitor> monitor{};
 
     // The state the configuration last asked for: a reload that leaves it unchanged keeps a
     // state set at run time. Touched only by the thread applying configurations.
@@ -86,6 +121,8 @@ private:
     std::uint16_t port_;
     unsigned threads_;
     std::unique_ptr<server_counters[]> counters_;
+    mutable std::mutex baseline_mutex_;
+    server_totals baseline_{};
 };
 
 struct alignas(64) farm_counters {
@@ -98,11 +135,16 @@ public:
     const std::string& name() const noexcept { return name_; }
     farm_counters& counters(unsigned thread) noexcept { return counters_[thread]; }
     std::uint64_t no_server_total() const;
+    void reset_counters();
+
+    // Serialises health decisions that look at the whole farm (minServers, ejected share).
+    std::mutex health_mutex;
 
 private:
     std::string name_;
     unsigned threads_;
     std::unique_ptr<farm_counters[]> counters_;
+    std::atomic<std::uint64_t> no_server_baseline_{0};
 };
 
 // Hands out the runtime objects for a configuration, reusing the ones still alive for the same

@@ -2,8 +2,10 @@
 
 #include "net/http_io.hpp"
 #include "net/log.hpp"
+#include "proxy/affinity.hpp"
 #include "proxy/error_triple.hpp"
 #include "proxy/exchange_protection.hpp"
+#include "proxy/farm_health.hpp"
 #include "proxy/forwarding.hpp"
 #include "proxy/request_validator.hpp"
 #include "proxy/worker.hpp"
@@ -91,6 +93,9 @@ struct log_state {
     std::uint64_t cs_bytes = 0;
     std::string_view farm{};
     std::string_view server{};
+    // The server the outcome is reported against (live traffic test, outlier ejection).
+    const farm_snapshot* outcome_farm = nullptr;
+    std::size_t outcome_server = 0;
 };
 
 // Per-attempt accounting of one request against one server (ARR's monitoring counters).
@@ -191,6 +196,9 @@ private:
     awaitable<void> wind_down();
     awaitable<bool> handle_request();
     awaitable<bool> forward(const rule_result& route);
+    // The server the request's affinity cookie names, when it may still take the client (not
+    // tried yet, healthy, Available or Draining); -1 otherwise. Sets affinity_cookie_.
+    int affinity_server(const farm_snapshot& farm);
     awaitable<bool> relay_response(const farm_snapshot& farm, const server_slot& slot,
                                    std::uint64_t threshold, bool pin_requested);
     awaitable<void> pump_body();
@@ -238,6 +246,7 @@ private:
         std::unique_ptr<upstream_connection> connection{};
     };
     std::vector<pinned_connection> pinned_;
+    std::string_view affinity_cookie_;  // the request's affinity cookie value (request head)
 
     // The request in progress.
     std::unique_ptr<upstream_connection> upstream_;
@@ -577,6 +586,10 @@ awaitable<bool> session::respond(const error_triple& e, bool close, std::string_
 }
 
 void session::finish_log() {
+    if (log_.outcome_farm)
+        record_outcome(*log_.outcome_farm, log_.outcome_server,
+                       outcome_of(log_.triple.status, log_.triple.substatus, log_.triple.win32),
+                       steady_clock::now());
     if (w_.logging()) {
         access_record r;
         r.when = std::chrono::system_clock::now();
@@ -675,6 +688,10 @@ awaitable<bool> session::forward(const rule_result& route) {
 
     // Servers already tried for this request (a connect failure moves on to the next one).
     st_->tried.assign(farm.servers.size(), false);
+    affinity_cookie_ = {};
+    if (farm.config->affinity.enabled)
+        affinity_cookie_ = find_cookie(st_->request.fields, farm.config->affinity.cookie_name)
+                               .value_or(std::string_view{});
     error_triple last_error = errors::no_server;
     int fresh_server = -1;  // retry on a fresh connection to this server
     bool retried = false;
@@ -705,13 +722,28 @@ awaitable<bool> session::forward(const rule_result& route) {
             reused = true;
         } else if (fresh_server >= 0) {
             index = fresh_server;
+        } else if (index = affinity_server(farm); index >= 0) {
+            if (settings.keep_alive) {
+                upstream_ =
+                    w_.pool().take(farm.servers[static_cast<std::size_t>(index)].runtime.get(),
+                                   farm.tls.get(), steady_clock::now(), !idempotent || has_body_);
+                reused = upstream_ != nullptr;
+            }
         } else {
+            const auto now = steady_clock::now();
             st_->loads.resize(farm.servers.size());
             for (std::size_t i = 0; i < farm.servers.size(); ++i) {
                 const auto& rt = *farm.servers[i].runtime;
                 auto& l = st_->loads[i];
                 l.weight = farm.servers[i].weight;
-                l.eligible = !st_->tried[i] && rt.eligible();
+                if (farm.config->slow_start)
+                    l.weight = slow_start_weight(
+                        l.weight,
+                        std::chrono::duration_cast<milliseconds>(
+                            now.time_since_epoch() -
+                            steady_clock::duration(rt.recovered_at_ns.load())),
+                        *farm.config->slow_start);
+                l.eligible = !st_->tried[i] && rt.eligible(now);
                 l.in_flight = static_cast<std::uint64_t>(
                     std::max<std::int64_t>(0, rt.in_flight.load(std::memory_order_relaxed)));
                 l.traffic_bytes = rt.traffic_bytes.load(std::memory_order_relaxed);
@@ -745,12 +777,19 @@ awaitable<bool> session::forward(const rule_result& route) {
         }
         const auto& slot = farm.servers[static_cast<std::size_t>(index)];
         log_.server = slot.authority;
+        log_.outcome_farm = &farm;
+        log_.outcome_server = static_cast<std::size_t>(index);
         if (upstream_) upstream_->clean = false;
         accounting.begin(slot.runtime.get(), thread);
         if (!upstream_) {
             auto [error, connection] = co_await connect(farm, slot);
             if (!connection) {
                 accounting.end(true, 0, 0, 0);
+                // Reported here: the request may go on to another server.
+                record_outcome(farm, static_cast<std::size_t>(index),
+                               outcome_of(error.status, error.substatus, error.win32),
+                               steady_clock::now());
+                log_.outcome_farm = nullptr;
                 st_->tried[static_cast<std::size_t>(index)] = true;
                 last_error = error;
                 fresh_server = -1;
@@ -915,6 +954,12 @@ awaitable<bool> session::forward(const rule_result& route) {
             for (auto [name, value] : st_->response.fields)
                 if (net::iequals(name, "WWW-Authenticate") && connection_auth(value))
                     pin_requested = true;
+        if (farm.config->affinity.enabled && affinity_cookie_ != slot.affinity_token) {
+            // A new client, or one whose server could not take it: pin it to this one.
+            st_->response.fields.add(
+                "Set-Cookie",
+                affinity_set_cookie(farm.config->affinity.cookie_name, slot.affinity_token, https_));
+        }
         auto keep = co_await relay_response(farm, slot, threshold, pin_requested);
         std::uint64_t head_bytes = st_->response.fields.bytes() + 4 * st_->response.fields.size() +
                                    16 + st_->response.reason.size();
@@ -925,6 +970,17 @@ awaitable<bool> session::forward(const rule_result& route) {
                 std::chrono::duration_cast<milliseconds>(steady_clock::now() - started_).count()));
         co_return keep;
     }
+}
+
+int session::affinity_server(const farm_snapshot& farm) {
+    if (affinity_cookie_.empty()) return -1;
+    const auto now = steady_clock::now();
+    for (std::size_t i = 0; i < farm.servers.size(); ++i) {
+        if (farm.servers[i].affinity_token != affinity_cookie_) continue;
+        if (st_->tried[i] || !farm.servers[i].runtime->keeps_affinity(now)) return -1;
+        return static_cast<int>(i);
+    }
+    return -1;
 }
 
 awaitable<bool> session::relay_response(const farm_snapshot& farm, const server_slot& slot,

@@ -1,6 +1,7 @@
 #include "proxy/snapshot.hpp"
 
 #include "net/log.hpp"
+#include "proxy/affinity.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -70,6 +71,12 @@ snapshot::snapshot(config c, unsigned threads, runtime_registry& registry,
             slot.tls_name = s.host_name.empty() ? s.address : s.host_name;
             slot.weight = s.weight;
             slot.id = stable_hash(slot.authority);
+            slot.affinity_token = affinity_token(f.affinity.key, f.name, slot.authority);
+            {
+                std::lock_guard lock(slot.runtime->policy_mutex);
+                slot.runtime->live_traffic.configure(f.live_traffic);
+                slot.runtime->outlier.configure(f.outlier);
+            }
             fs.servers.push_back(std::move(slot));
         }
         if (https) {

@@ -30,6 +30,7 @@ struct server_slot {
     std::string tls_name{};   // SNI and the name the certificate must match
     std::uint32_t weight = 100;
     std::uint64_t id = 0;  // stable_hash(authority), for consistent request hashing
+    std::string affinity_token{};  // the affinity cookie value naming this server
 };
 
 struct farm_snapshot {

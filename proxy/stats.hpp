@@ -19,6 +19,7 @@ struct server_stats {
     std::uint16_t port = 0;
     availability state = availability::available;
     bool healthy = true;
+    bool ejected = false;  // outlier ejection in force
     std::uint32_t weight = 0;
     std::uint64_t total_requests = 0;
     std::uint64_t current_requests = 0;

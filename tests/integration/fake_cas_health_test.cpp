@@ -25,6 +25,13 @@ TEST_F(HealthTest, HealthCheckAnswersFqdnBodyWithFrontEndHeaders) {
     EXPECT_TRUE(res["X-BEServer"].empty());  // answered by the front end itself
 }
 
+TEST_F(HealthTest, ReportsAvailableMemoryOnlyWhenConfigured) {
+    start(1);
+    EXPECT_TRUE(get(ep(), "/owa/HealthCheck.htm")["X-Memory-Available-MB"].empty());
+    server(0).patch({{"memory_available_mb", 4096}});
+    EXPECT_EQ(get(ep(), "/owa/HealthCheck.htm")["X-Memory-Available-MB"], "4096");
+}
+
 TEST_F(HealthTest, EveryVdirHasItsHealthPageInAnyCase) {
     start(1);
     for (auto path :

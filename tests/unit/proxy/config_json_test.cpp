@@ -189,10 +189,61 @@ INSTANTIATE_TEST_SUITE_P(
                    "rules.r1.action.url"},
         bad_config{"WrongType", with(one_farm, "[]", R"(, "stop_timeout_ms": "60s")"),
                    "stop_timeout_ms"},
+        bad_config{"UnknownFailureErrorKind",
+                   with(R"({ "owa": { "servers": [ { "address": "a" } ],
+                          "live_traffic": { "failure_errors": [ "timeout", "gone" ] } } })"),
+                   "farms.owa.live_traffic.failure_errors"},
+        bad_config{"ZeroRise", with(R"({ "owa": { "servers": [ { "address": "a" } ],
+                                      "health": { "rise": 0 } } })"),
+                   "farms.owa.health.rise"},
+        bad_config{"OutlierShareOver100",
+                   with(R"({ "owa": { "servers": [ { "address": "a" } ],
+                          "outlier": { "max_ejection_percent": 101 } } })"),
+                   "farms.owa.outlier.max_ejection_percent"},
+        bad_config{"AdminAddressNotAnIp",
+                   with(one_farm, "[]", R"(, "admin": { "address": "localhost" })"),
+                   "admin.address"},
         bad_config{"ActionWithoutType",
                    with(one_farm, R"([ { "name": "r1", "pattern": ".*", "action": { } } ])"),
                    "rules.r1.action.type"}),
     [](const auto& info) { return std::string(info.param.name); });
+
+TEST(ConfigJson, ReadsHealthLiveTrafficOutlierAffinityAdminAndWatch) {
+    auto c = parse_config(with(R"({ "owa": { "servers": [ { "address": "a" } ],
+        "health": { "url": "/owa/HealthCheck.htm", "rise": 2, "fall": 3,
+                    "down_interval_ms": 1000 },
+        "live_traffic": { "failure_statuses": "500-503", "failure_errors": [ "timeout" ],
+                          "max_failures": 5, "failover_period_ms": 30000 },
+        "outlier": { "consecutive_failures": 4, "base_ejection_time_ms": 20000,
+                     "max_ejection_percent": 50 },
+        "slow_start_ms": 60000,
+        "affinity": { "enabled": true, "cookie_name": "GH", "key": "k" } } })",
+                               "[]",
+                               R"(, "admin": { "port": 9090 },
+                                    "config_watch": { "enabled": false, "interval_ms": 500 },
+                                    "health_max_in_flight": 4)"),
+                          "test.json");
+    const auto& f = c.farms[0];
+    EXPECT_EQ(f.health.rise, 2u);
+    EXPECT_EQ(f.health.fall, 3u);
+    EXPECT_EQ(f.health.down_interval, std::chrono::milliseconds(1000));
+    ASSERT_EQ(f.live_traffic.failure_statuses.size(), 1u);
+    EXPECT_EQ(f.live_traffic.failure_statuses[0].last, 503u);
+    EXPECT_EQ(f.live_traffic.failure_errors, std::vector<std::uint32_t>{12002});
+    EXPECT_EQ(f.live_traffic.max_failures, 5u);
+    EXPECT_EQ(f.live_traffic.failover_period, std::chrono::milliseconds(30000));
+    EXPECT_TRUE(f.outlier.enabled);
+    EXPECT_EQ(f.outlier.consecutive_failures, 4u);
+    EXPECT_EQ(f.outlier.max_ejection_percent, 50u);
+    EXPECT_EQ(f.slow_start, std::chrono::milliseconds(60000));
+    EXPECT_EQ(f.affinity.cookie_name, "GH");
+    EXPECT_EQ(f.affinity.key, "k");
+    EXPECT_TRUE(c.admin.enabled);
+    EXPECT_EQ(c.admin.address, "127.0.0.1");
+    EXPECT_EQ(c.admin.port, 9090);
+    EXPECT_FALSE(c.config_watch.enabled);
+    EXPECT_EQ(c.health_max_in_flight, 4u);
+}
 
 TEST(ConfigJson, SyntaxErrorsGiveTheLine) {
     std::string message;

@@ -26,6 +26,23 @@ TEST(ConfigScaling, MultipliesEveryDuration) {
     EXPECT_EQ(s.stop_timeout, 600ms);
 }
 
+TEST(ConfigScaling, ScalesHealthFailureDetectionAndWatchDurations) {
+    config c;
+    c.farms.push_back({.name = "owa"});
+    auto& f = c.farms[0];
+    f.health.down_interval = 10'000ms;
+    f.live_traffic.failover_period = 60'000ms;
+    f.outlier.base_ejection_time = 30'000ms;
+    f.slow_start = 20'000ms;
+    auto s = scale_durations(c, 0.01);
+    EXPECT_EQ(s.farms[0].health.timeout, 300ms);
+    EXPECT_EQ(s.farms[0].health.down_interval, 100ms);
+    EXPECT_EQ(s.farms[0].live_traffic.failover_period, 600ms);
+    EXPECT_EQ(s.farms[0].outlier.base_ejection_time, 300ms);
+    EXPECT_EQ(s.farms[0].slow_start, 200ms);
+    EXPECT_EQ(s.config_watch.interval, 20ms);
+}
+
 TEST(ConfigScaling, PositiveDurationsNeverReachZero) {
     config c;
     c.proxy.connect_timeout = 5ms;
