@@ -3,6 +3,8 @@
 #   make run     the main job
 #   make test    every test (unit, integration)
 #   make bench   benchmarks beside HAProxy, nginx and wrk on loopback
+#   make fuzz    libFuzzer harnesses (clang, ASan + UBSan), each for FUZZ_SECONDS
+#   make sanitize  the net and proxy unit tests built with ASan + UBSan (gcc)
 
 BUILD_DIR  ?= build
 BUILD_TYPE ?= Release
@@ -12,14 +14,16 @@ SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Build and test dependencies, all from Debian 12.
 PACKAGES := cmake ninja-build g++ pkg-config libboost1.81-dev libssl-dev openssl \
             nlohmann-json3-dev libcli11-dev libpugixml-dev libgtest-dev libgmock-dev \
-            libbenchmark-dev curl ccache python3-exchangelib
+            libbenchmark-dev curl ccache python3-exchangelib slowhttptest sslscan
 BENCH_PACKAGES := haproxy nginx wrk python3
+FUZZ_PACKAGES := clang-14 libclang-rt-14-dev
+FUZZ_SECONDS ?= 20
 
 CCACHE := $(shell command -v ccache 2>/dev/null)
 CMAKE_FLAGS := -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DCMAKE_EXPORT_COMPILE_COMMANDS=ON \
                $(if $(CCACHE),-DCMAKE_CXX_COMPILER_LAUNCHER=$(CCACHE))
 
-.PHONY: all deps bench-deps configure build test run bench clean
+.PHONY: all deps bench-deps configure build test run bench fuzz sanitize clean
 
 all: build
 
@@ -53,11 +57,29 @@ build: deps $(BUILD_DIR)/build.ninja
 test: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS) --timeout 300
 
+# The scenario catalog against the embedded proxy: verdicts on the terminal, the HTML report in
+# build/report.html, the results in build/report.json.
 run: build
-	$(BUILD_DIR)/fake-cas/fake-cas --servers 2
+	$(BUILD_DIR)/scenarios/gatehouse run scenarios/catalog \
+	  --html $(BUILD_DIR)/report.html --json $(BUILD_DIR)/report.json
 
 bench: bench-deps build
 	tests/bench/run.sh $(BUILD_DIR)
+
+# Separate build directories: the instrumented builds never touch $(BUILD_DIR).
+fuzz: deps
+	$(call install_missing,$(FUZZ_PACKAGES))
+	JOBS=$(JOBS) tests/fuzz/run.sh build-fuzz $(FUZZ_SECONDS)
+
+# ASan + UBSan over the net and proxy unit tests (the whole suite instrumented would take too
+# long on two cores; the proxy's integration tests run in the normal build).
+sanitize: deps
+	cmake -S . -B build-sanitize $(CMAKE_FLAGS) -DGATEHOUSE_SANITIZE=ON
+	cmake --build build-sanitize -j $(JOBS) --target gatehouse_net_tests gatehouse_proxy_tests
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	  build-sanitize/tests/unit/net/gatehouse_net_tests --gtest_brief=1
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	  build-sanitize/tests/unit/proxy/gatehouse_proxy_tests --gtest_brief=1
 
 clean:
 	rm -rf $(BUILD_DIR)

@@ -346,9 +346,15 @@ awaitable<void> http_client::send_and_receive(http_connection& c, const http_req
             }
         }
         if (send) {
-            if (auto bec = co_await send_body(c, req, out); bec)
-                co_return fail(
-                    out, bec == asio::error::timed_out ? failure::timeout : failure::write, bec);
+            if (auto bec = co_await send_body(c, req, out); bec) {
+                if (bec == asio::error::timed_out) co_return fail(out, failure::timeout, bec);
+                // A server may answer before the body is complete (413, 404.13, 401) and stop
+                // reading: take that answer when it arrived, as browsers and curl do.
+                if (auto rec = co_await c.read_head(head_request); rec)
+                    co_return fail(out, failure::write, bec);
+                have_final_head = true;
+                must_close = true;
+            }
         }
     }
     if (!have_final_head) {
@@ -472,9 +478,23 @@ awaitable<void> http_client::exchange(const http_request& req, http_response& ou
             co_return;
         }
         bool sent_auth = ntlm && !authorization->empty();
+        bool reused = c.requests > 0;
         co_await send_and_receive(c, req, *authorization, out);
         if (out.failed || out.interrupted) {
             c.stream().close();
+            // A reused keep-alive connection the server closed meanwhile (a proxy reloading, an
+            // idle time-out racing the request): nothing came back, so an idempotent request is
+            // sent again on a new connection once, as browsers and HTTP libraries do.
+            bool idempotent = req.method == "GET" || req.method == "HEAD" ||
+                              req.method == "OPTIONS";
+            bool nothing_back = out.bytes_received == 0 && out.status == 0;
+            bool stale = out.failed == failure::read || out.failed == failure::write;
+            if (attempt == 0 && reused && idempotent && nothing_back && stale && !out.interrupted &&
+                !c.authenticated) {
+                if (counters_) counters_->count("stale_connection_retries");
+                out.reset();
+                continue;
+            }
             co_return;
         }
         if (ntlm && out.status == 401) {

@@ -21,8 +21,14 @@ awaitable<error_code> read_head_impl(stream& s, beast::flat_buffer& buffer,
         if (buffer.size() > 0) {
             error_code ec;
             auto used = parser.put(buffer.data(), ec);
+            if (parser.is_header_done()) {
+                // Beast takes a head in one piece once it is complete: `used` bytes are all of it.
+                bool folded = contains_obs_fold(
+                    {static_cast<const char*>(buffer.data().data()), used});
+                buffer.consume(used);
+                co_return folded ? error_code(http_errc::obs_fold) : error_code{};
+            }
             buffer.consume(used);
-            if (parser.is_header_done()) co_return error_code{};
             if (ec && ec != http::error::need_more) co_return ec;
         }
         auto [ec, n] = co_await s.read_some(buffer.prepare(read_chunk_bytes));
@@ -54,6 +60,10 @@ awaitable<std::tuple<error_code, std::size_t>> read_body_impl(stream& s,
             if (ec && ec != http::error::need_more) co_return std::tuple{ec, parser.body_used()};
             if (parser.body_used() > 0 || parser.is_done())
                 co_return std::tuple{error_code{}, parser.body_used()};
+            if (parser.chunked() && buffer.size() > parser.max_pending_bytes()) {
+                co_return std::tuple{error_code(http_errc::chunk_line_too_long),
+                                     parser.body_used()};
+            }
         }
         asio::mutable_buffer target = buffer.prepare(read_chunk_bytes);
         bool direct = false;

@@ -16,6 +16,9 @@ public:
             case http_errc::field_too_large: return "header field too large";
             case http_errc::too_many_fields: return "too many header fields";
             case http_errc::trailer_too_large: return "trailer section too large";
+            case http_errc::obs_fold: return "obsolete line folding in a header field";
+            case http_errc::bad_chunk_extension: return "invalid bytes in a chunk extension";
+            case http_errc::chunk_line_too_long: return "chunk line too long";
         }
         return "unknown http error";
     }
@@ -36,6 +39,13 @@ unsigned status_for_parse_error(const error_code& ec) noexcept {
     if (ec == http::error::header_limit) return 431;
     if (ec == http::error::body_limit) return 413;
     return 400;
+}
+
+bool contains_obs_fold(std::string_view head) noexcept {
+    for (auto at = head.find('\n'); at != std::string_view::npos && at + 1 < head.size();
+         at = head.find('\n', at + 1))
+        if (head[at + 1] == ' ' || head[at + 1] == '\t') return true;
+    return false;
 }
 
 template <bool IsRequest>
@@ -120,8 +130,19 @@ std::size_t head_parser<IsRequest>::on_body_impl(boost::beast::string_view body,
 template <bool IsRequest>
 void head_parser<IsRequest>::on_chunk_header_impl(std::uint64_t,
                                                   boost::beast::string_view extensions,
-                                                  error_code&) {
-    if (!extensions.empty()) saw_chunk_extension_ = true;
+                                                  error_code& ec) {
+    if (extensions.empty()) return;
+    saw_chunk_extension_ = true;
+    if (extensions.size() > limits_.chunk_extension_bytes) {
+        ec = http_errc::chunk_line_too_long;
+        return;
+    }
+    // Beast 1.81 does not look inside quoted extension values: NUL, CR, a bare LF would pass.
+    for (unsigned char c : extensions)
+        if ((c < 0x20 && c != '\t') || c == 0x7f) {
+            ec = http_errc::bad_chunk_extension;
+            return;
+        }
 }
 
 template <bool IsRequest>

@@ -12,6 +12,7 @@
 #include <boost/beast/http/error.hpp>
 #include <cstdint>
 #include <optional>
+#include <string_view>
 
 namespace gatehouse::net {
 
@@ -21,6 +22,9 @@ enum class http_errc {
     field_too_large,            // one field line over the limit: 431
     too_many_fields,            // 431
     trailer_too_large,          // trailer section over the limit: 400
+    obs_fold,                   // a field line continued on the next line (RFC 9112 §5.2): 400
+    bad_chunk_extension,        // control bytes in a chunk extension (Beast 1.81 lets them by)
+    chunk_line_too_long,        // a chunk-size line or trailer line over the limit: 400
 };
 const boost::system::error_category& http_category() noexcept;
 error_code make_error_code(http_errc e) noexcept;
@@ -29,6 +33,10 @@ error_code make_error_code(http_errc e) noexcept;
 // 431, 413 for the size limits).
 unsigned status_for_parse_error(const error_code& ec) noexcept;
 
+// True when a raw message head (start line to the empty line) continues a field on the next
+// line (obs-fold). Beast 1.81 unfolds such lines silently; a proxy must not (RFC 9112 §5.2).
+bool contains_obs_fold(std::string_view head) noexcept;
+
 struct parser_limits {
     std::uint32_t head_bytes = 32 * 1024;          // start line and fields together
     std::uint32_t request_line_bytes = 8 * 1024;   // method, target and version
@@ -36,6 +44,7 @@ struct parser_limits {
     std::uint32_t fields = 100;                    // fields in the head
     std::uint32_t trailer_bytes = 8 * 1024;        // fields after a chunked body (never kept)
     std::optional<std::uint64_t> body_bytes{};     // none: unlimited (the body is streamed)
+    std::uint32_t chunk_extension_bytes = 4 * 1024;  // extensions of one chunk-size line
 };
 
 template <bool IsRequest>
@@ -58,6 +67,12 @@ public:
     // Chunk extensions seen in a chunked body, and trailer fields (counted, discarded).
     bool saw_chunk_extension() const noexcept { return saw_chunk_extension_; }
     std::size_t trailer_fields() const noexcept { return trailer_fields_; }
+    // The most unparsed bytes a chunked body may leave pending (an incomplete chunk-size line
+    // or trailer section); read_body fails with chunk_line_too_long beyond it, so a peer cannot
+    // grow the connection's buffer with an endless chunk line.
+    std::size_t max_pending_bytes() const noexcept {
+        return std::size_t{limits_.chunk_extension_bytes} + limits_.trailer_bytes + 64;
+    }
 
 private:
     // http::basic_parser

@@ -52,6 +52,7 @@ struct listener_limits {
     milliseconds keep_alive_timeout{60'000};  // idle between requests → silent close
     milliseconds send_timeout{60'000};        // a client that does not read → close
     std::uint32_t max_connections = 10'000;   // per listener and thread; accept pauses beyond
+    std::uint32_t chunk_extension_bytes = 4 * 1024;  // one chunk line's extensions → 400
 };
 
 struct listener_config {
@@ -104,6 +105,13 @@ struct proxy_overrides {
 // IIS request filtering on the proxy site.
 struct request_filtering_config {
     std::uint64_t max_allowed_content_length = 30'000'000;  // bytes; larger bodies → 404.13
+    bool reject_underscore_headers = true;  // X_Forwarded_For → 400 (IIS maps _ and - alike)
+};
+
+// The opt-in Exchange protection preset (rules R1–R12, proxy/exchange_protection.hpp).
+struct exchange_protection_config {
+    bool enabled = false;
+    bool allow_ecp = false;  // R8 off and /ecp published (admin surface from the internet)
 };
 
 // ---- farms -----------------------------------------------------------------------------------
@@ -288,6 +296,7 @@ struct config {
     std::vector<listener_config> listeners{};
     proxy_settings proxy{};
     request_filtering_config request_filtering{};
+    exchange_protection_config exchange_protection{};
     std::vector<farm_config> farms{};
     std::vector<rule_config> rules{};
     access_log_config access_log{};

@@ -314,6 +314,8 @@ listener_limits read_limits(const document& doc, const json& j, const std::strin
     l.send_timeout = r.duration("send_timeout_ms", l.send_timeout);
     l.max_connections = static_cast<std::uint32_t>(
         r.unsigned_number("max_connections", l.max_connections, 1, 1'000'000));
+    l.chunk_extension_bytes = static_cast<std::uint32_t>(
+        r.unsigned_number("chunk_extension_bytes", l.chunk_extension_bytes, 0, 1 << 16));
     r.finish();
     return l;
 }
@@ -654,7 +656,15 @@ config read_config(const document& doc, const json& root) {
         object_reader fr(doc, *f, "request_filtering");
         c.request_filtering.max_allowed_content_length = fr.unsigned_number(
             "max_allowed_content_length", c.request_filtering.max_allowed_content_length);
+        c.request_filtering.reject_underscore_headers = fr.boolean(
+            "reject_underscore_headers", c.request_filtering.reject_underscore_headers);
         fr.finish();
+    }
+    if (const json* e = r.find("exchange_protection")) {
+        object_reader er(doc, *e, "exchange_protection");
+        c.exchange_protection.enabled = er.boolean("enabled", c.exchange_protection.enabled);
+        c.exchange_protection.allow_ecp = er.boolean("allow_ecp", c.exchange_protection.allow_ecp);
+        er.finish();
     }
     if (const json* farms = r.find("farms")) {
         if (!farms->is_object()) r.fail("farms", "must be an object keyed by farm name");
@@ -803,9 +813,10 @@ config parse_config(const std::string& text, const std::string& source,
     json root;
     try {
         root = json::parse(text, duplicate_key_guard(source), true, true);
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {
         // nlohmann's message carries the line and column: "[json.exception.parse_error.101]
-        // parse error at line 3, column 5: ..."; keep what follows the bracketed id.
+        // parse error at line 3, column 5: ..."; keep what follows the bracketed id. Numbers
+        // too large for a double ("1e999") fail here too, as out_of_range.
         std::string what = e.what();
         auto close = what.find("] ");
         throw config_error(source, "", close == std::string::npos ? what : what.substr(close + 2));

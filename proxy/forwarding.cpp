@@ -64,6 +64,13 @@ private:
     const net::http_head* overflow_ = nullptr;
 };
 
+// Forwarding information only the proxy may state: a client's own claims are dropped (an edge
+// has no trusted hop before it), so the back end never logs or trusts a spoofed address.
+bool is_client_forwarding_field(std::string_view name) {
+    return net::iequals(name, "Forwarded") || net::iequals(name, "X-Real-IP") ||
+           net::iequals(name, "X-Forwarded-Host");
+}
+
 }  // namespace
 
 bool is_hop_by_hop(std::string_view name) noexcept {
@@ -103,6 +110,7 @@ void write_upstream_request(const net::http_head& client, const upstream_request
         // Framing, Host and the proxy's own fields are regenerated below.
         if (net::iequals(name, "Content-Length") || net::iequals(name, "Host")) continue;
         if (!r.forwarded_for_header.empty() && net::iequals(name, r.forwarded_for_header)) continue;
+        if (is_client_forwarding_field(name)) continue;
         if (r.forwarded_proto && net::iequals(name, "X-Forwarded-Proto")) continue;
         if (!r.request_id_header.empty() && net::iequals(name, r.request_id_header)) continue;
         if (!r.forward_expect && net::iequals(name, "Expect")) continue;

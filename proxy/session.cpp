@@ -4,8 +4,10 @@
 #include "net/log.hpp"
 #include "proxy/affinity.hpp"
 #include "proxy/error_triple.hpp"
+#include "proxy/exchange_protection.hpp"
 #include "proxy/farm_health.hpp"
 #include "proxy/forwarding.hpp"
+#include "proxy/request_validator.hpp"
 #include "proxy/worker.hpp"
 
 #include <array>
@@ -21,6 +23,9 @@ namespace {
 // Response heads from back ends may be larger than what we accept from clients (Exchange sends
 // many Set-Cookie lines), but never unbounded: beyond this the response is invalid (12152).
 constexpr net::parser_limits response_limits{64 * 1024, 64 * 1024, 64 * 1024, 1000, 8 * 1024, {}};
+
+// Interim (1xx) responses relayed for one request before the back end counts as broken.
+constexpr unsigned max_interim_responses = 32;
 
 // How long a finished response waits for the request-body pump to finish its last write
 // before the connection is given up (the client stopped sending a body nobody read).
@@ -135,6 +140,7 @@ struct request_state {
     std::string target_storage{};
     std::string host_storage{};
     rule_scratch scratch{};
+    exchange_scratch exchange{};
     std::string hash_scratch{};
     std::vector<server_load> loads{};
     std::vector<bool> tried{};
@@ -298,6 +304,9 @@ awaitable<error_code> session::write_client(std::span<const asio::const_buffer> 
     client_->expires_after(client_write_timeout());
     auto [ec, n] = co_await client_->write(buffers);
     log_.sc_bytes += n;
+    // A client that stopped reading (slow read): drop what the kernel still buffers for it
+    // with a reset instead of a FIN queued behind it.
+    if (ec == asio::error::timed_out) client_->reset();
     co_return ec;
 }
 
@@ -454,15 +463,20 @@ awaitable<bool> session::serve_one() {
     pl.request_line_bytes = lim.request_line_bytes;
     pl.field_bytes = lim.field_bytes;
     pl.fields = lim.fields;
+    pl.chunk_extension_bytes = lim.chunk_extension_bytes;
     st_->request_parser.emplace(st_->request, pl);
     auto ec = co_await net::read_head(*client_, client_buffer_, *st_->request_parser);
     if (ec) {
         if (ec == asio::error::timed_out) {
+            GATEHOUSE_LOG(debug, "proxy") << "request head from " << client_ip_ << " timed out";
             co_await respond(errors::request_timeout, true);
             finish_log();
             co_return false;
         }
         if (!is_parse_error(ec)) co_return false;  // the client went away
+        GATEHOUSE_LOG(info, "proxy") << "refused a request from " << client_ip_ << " ("
+                                     << to_string(triple_for_parse_error(ec))
+                                     << "): " << ec.message();
         co_await respond(triple_for_parse_error(ec), true);
         finish_log();
         co_return false;
@@ -476,14 +490,18 @@ awaitable<bool> session::serve_one() {
 
 awaitable<bool> session::handle_request() {
     auto& parser = *st_->request_parser;
-    if (st_->request.version >= 20) co_return co_await respond(errors::version_not_supported, true);
-    if (st_->request.method == "CONNECT")
-        co_return co_await respond(error_triple{405, 0, 0}, true, {},
-                                   "CONNECT is not supported by a reverse proxy");
+    // Framing, target, Host and field rules Beast leaves to us (smuggling defences).
+    validation_options vo;
+    vo.reject_underscore_names = snap_->settings().request_filtering.reject_underscore_headers;
+    if (auto bad = validate_request(st_->request, vo)) {
+        GATEHOUSE_LOG(info, "proxy")
+            << "refused a request from " << client_ip_ << " (" << to_string(bad->triple)
+            << "): " << bad->reason;
+        co_return co_await respond(bad->triple, true);
+    }
 
     // Target and host. An absolute-form target names the host itself (RFC 9112 §3.2.2).
     target_ = st_->request.target;
-    auto host_fields = st_->request.fields.count("Host");
     host_ = st_->request.fields.find("Host").value_or(std::string_view{});
     if (starts_with_ci(target_, "http://") || starts_with_ci(target_, "https://")) {
         auto rest = target_.substr(target_.find("//") + 2);
@@ -494,22 +512,19 @@ awaitable<bool> session::handle_request() {
         if (!st_->target_storage.starts_with('/')) st_->target_storage.insert(0, 1, '/');
         target_ = st_->target_storage;
         host_ = st_->host_storage;
-        if (host_.empty()) co_return co_await respond(errors::bad_request, true);
-    } else if (target_ != "*" && !target_.starts_with('/')) {
-        co_return co_await respond(errors::bad_request, true);
-    } else if (host_fields > 1 || (st_->request.version == 11 && host_fields == 0)) {
-        co_return co_await respond(errors::bad_request, true);
     }
 
-    // Framing: Beast has rejected malformed and conflicting lengths; a Transfer-Encoding must
-    // be exactly "chunked", else the body's extent is ambiguous (smuggling) or undecodable.
-    if (auto te_count = st_->request.fields.count("Transfer-Encoding"); te_count > 0) {
-        auto te = trim(st_->request.fields.find("Transfer-Encoding").value_or(""));
-        if (te_count != 1 || !net::iequals(te, "chunked"))
-            co_return co_await respond(errors::not_implemented, true);
-        if (st_->request.fields.contains("Content-Length"))
-            co_return co_await respond(errors::bad_request, true);
+    // The Exchange protection preset (opt-in), before any rule sees the request.
+    if (const auto& ep = snap_->settings().exchange_protection; ep.enabled) {
+        if (auto v = check_exchange_request(ep, target_, st_->request.fields, st_->exchange)) {
+            GATEHOUSE_LOG(warning, "proxy")
+                << "exchange_protection " << v.rule << " (" << v.reason << ") blocked "
+                << st_->request.method << " " << st_->request.target << " from " << client_ip_;
+            co_return co_await respond(v.triple, true);
+        }
+        strip_internal_fields(st_->request.fields);
     }
+
     has_body_ = parser.chunked() || parser.content_length().value_or(0) > 0;
     client_keep_alive_ = parser.keep_alive();
 
@@ -838,6 +853,7 @@ awaitable<bool> session::forward(const rule_result& route) {
         // ---- 4. response heads (1xx relayed) ---------------------------------------------
         error_code rec;
         bool client_failed = false;
+        unsigned interim = 0;
         for (;;) {
             st_->response_parser.emplace(st_->response, response_limits);
             if (st_->request.method == "HEAD") st_->response_parser->skip(true);
@@ -851,6 +867,10 @@ awaitable<bool> session::forward(const rule_result& route) {
             awaiting_head_ = false;
             if (rec || aborted_) break;
             if (st_->response.status >= 200) break;
+            if (++interim > max_interim_responses) {  // a back end stuck in 1xx is broken
+                rec = http::error::bad_status;
+                break;
+            }
             if (st_->response.status == 101) {  // Upgrade was stripped: a 101 is a protocol error
                 rec = http::error::bad_version;
                 break;

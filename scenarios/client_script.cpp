@@ -168,7 +168,8 @@ private:
         std::string body = args.value("body", std::string());
         std::vector<std::pair<std::string, std::string>> fields;
         bool expect_continue = false;
-        for (const auto& [name, value] : args.value("headers", nlohmann::json::object()).items()) {
+        const auto headers = args.value("headers", nlohmann::json::object());
+        for (const auto& [name, value] : headers.items()) {
             auto text = value.is_string() ? value.get<std::string>() : value.dump();
             if (net::iequals(name, "Expect") && icontains(text, "100-continue")) {
                 expect_continue = true;  // the client sends it and waits for 100 Continue
@@ -268,7 +269,8 @@ private:
                   last_.error.empty() ? observed_status + " without X-Gatehouse-Error"
                                       : last_.error);
         }
-        for (const auto& [name, want] : args.value("header", nlohmann::json::object()).items()) {
+        const auto wanted_headers = args.value("header", nlohmann::json::object());
+        for (const auto& [name, want] : wanted_headers.items()) {
             auto value = last_.header(name);
             if (want.is_object() && want.contains("contains")) {
                 auto needle = want["contains"].get<std::string>();

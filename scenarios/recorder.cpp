@@ -5,11 +5,13 @@
 
 namespace gatehouse::scenarios {
 
-bool is_failure(const request_record& r) noexcept { return r.status == 0 || r.status >= 500; }
+bool is_failure(const request_record& r) noexcept {
+    return r.status >= 500 || (r.status == 0 && !r.failure.empty());
+}
 
 std::string error_key(const request_record& r) {
     if (!r.error.empty()) return r.error;
-    if (r.status == 0) return r.failure.empty() ? std::string("no response") : r.failure;
+    if (r.status == 0) return r.failure;  // empty: a step inside a channel, not an exchange
     if (r.status >= 400 && r.status != 401) return std::to_string(r.status);
     return {};
 }

@@ -20,7 +20,8 @@ struct request_record {
     std::string source{};    // "c1" (a client script) or "load:owa-users" (a load phase)
     double start_s = 0;      // wall-clock seconds since the scenario started
     double end_s = 0;
-    unsigned status = 0;     // 0: no response
+    unsigned status = 0;     // 0: no response (failure says why), or a step inside a channel
+                             // such as an RPC echo on an Outlook Anywhere pair (no failure)
     std::string error{};     // X-Gatehouse-Error triple ("502.3.12002"), when the proxy sent one
     std::string failure{};   // no response: "connect", "timeout", "read", "write", "tls" …
     std::string server{};    // the back end that answered (fleet server name), if known
@@ -29,6 +30,7 @@ struct request_record {
 };
 
 // A request failed when it got no response or a 5xx (the Exchange auth legs' 401s are normal).
+// A record with neither a status nor a failure is a protocol step inside a long-lived channel.
 bool is_failure(const request_record& r) noexcept;
 // The key a request is counted under in the error breakdown: its error triple, its status when
 // it is an error status (>= 400, except the 401 of an authentication leg), or its failure kind.

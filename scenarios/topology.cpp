@@ -333,7 +333,16 @@ void topology::apply(const action& a) {
                                                        : "available";
         set_server_state(args["farm"].get<std::string>(), args["server"].get<std::string>(), state);
     } else if (a.kind == "mark_healthy" || a.kind == "mark_unhealthy") {
-        throw unsupported_action(a.kind + " needs the proxy's admin API, which this build lacks");
+        if (options_.sut != sut_mode::embedded)
+            throw unsupported_action(a.kind + " runs against the embedded gatehouse proxy only");
+        auto farm = args["farm"].get<std::string>();
+        auto server = server_key(args["server"].get<std::string>());
+        for (auto& n : nodes_) {
+            if (!n->running()) continue;
+            if (auto r = n->set_server_health(farm, server, a.kind == "mark_healthy"); !r)
+                throw std::runtime_error(a.path + ": " + r.error().message() + " (farm '" + farm +
+                                         "', server " + server + ")");
+        }
     } else if (a.kind == "reload") {
         reload(a);
     } else if (a.kind == "stop_node" || a.kind == "start_node") {
@@ -354,8 +363,23 @@ void topology::set_server_state(const std::string& farm, const std::string& serv
     }
     if (options_.sut == sut_mode::nginx)
         throw unsupported_action("nginx open source cannot change a server's state at run time");
-    // gatehouse: the server's state in the config, applied by a reload (requests in flight and
-    // NTLM-pinned connections carry on).
+    if (options_.sut == sut_mode::embedded) {
+        // The live operation (ARR's Make Server Available / Unavailable, Disallow New
+        // Connections), on every node of a pair.
+        auto key = server_key(server);
+        auto wanted = state == "drain"         ? proxy::availability::drain
+                      : state == "unavailable" ? proxy::availability::unavailable
+                                               : proxy::availability::available;
+        for (auto& n : nodes_) {
+            if (!n->running()) continue;
+            if (auto r = n->set_server_state(farm, key, wanted); !r)
+                throw std::runtime_error("farm '" + farm + "', server " + key + ": " +
+                                         r.error().message());
+        }
+        return;
+    }
+    // A separate gatehouse-proxy: the server's state in the config, applied by a reload
+    // (requests in flight and NTLM-pinned connections carry on).
     auto& farms = current_config_["farms"];
     if (!farms.contains(farm)) throw std::runtime_error("the proxy config has no farm '" + farm + "'");
     auto port = vars_.all().at(server + "_port");
@@ -373,6 +397,15 @@ void topology::set_server_state(const std::string& farm, const std::string& serv
     reload_action.kind = "reload";
     reload_action.args = {{"config", current_config_}};
     reload(reload_action);
+}
+
+std::string topology::server_key(const std::string& fleet_server) const {
+    const auto& all = vars_.all();
+    auto addr = all.find(fleet_server + "_addr");
+    auto port = all.find(fleet_server + "_port");
+    if (addr == all.end() || port == all.end())
+        throw std::runtime_error("the fleet has no server named '" + fleet_server + "'");
+    return addr->second + ":" + port->second;
 }
 
 void topology::reload(const action& a) {

@@ -86,6 +86,8 @@ private:
     void set_server_state(const std::string& farm, const std::string& server,
                           const std::string& state);
     void reload(const action& a);
+    // "address:port" of a fleet server, as the proxy names it.
+    std::string server_key(const std::string& fleet_server) const;
     void node(std::size_t index, bool start);
     std::string render_template() const;
 

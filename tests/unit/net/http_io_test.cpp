@@ -179,5 +179,73 @@ TEST_F(HttpIoTest, ReadsResponseBodyDelimitedByClose) {
     EXPECT_EQ(head_.status, 200u);
 }
 
+// Beast 1.81 unfolds obs-fold silently; the raw head is checked after Beast accepted it.
+TEST_F(HttpIoTest, FoldedFieldLineIsRejectedNotUnfolded) {
+    send("GET / HTTP/1.1\r\nHost: x\r\nX-A: a\r\n b\r\n\r\n");
+    request_parser parser(head_);
+    auto ec = head(parser);
+    EXPECT_EQ(ec, http_errc::obs_fold);
+    EXPECT_EQ(status_for_parse_error(ec), 400u);
+}
+
+TEST_F(HttpIoTest, FoldedFieldLineInAResponseIsRejected) {
+    send("HTTP/1.1 200 OK\r\nX-A: a\r\n\tb\r\nContent-Length: 0\r\n\r\n");
+    response_parser parser(head_);
+    EXPECT_EQ(test::run_bounded(ioc_, read_head(*server_, buffer_, parser)), http_errc::obs_fold);
+}
+
+TEST_F(HttpIoTest, SpacesInsideFieldValuesAreNotFolds) {
+    EXPECT_FALSE(contains_obs_fold("GET / HTTP/1.1\r\nHost: x\r\nX-A: a  b\t c\r\n\r\n"));
+    EXPECT_TRUE(contains_obs_fold("GET / HTTP/1.1\r\nHost: x\r\nX-A: a\r\n\tc\r\n\r\n"));
+}
+
+// Beast 1.81 does not validate quoted chunk-extension values (fixed upstream in 2026).
+TEST_F(HttpIoTest, ControlBytesInAChunkExtensionAreRejected) {
+    for (std::string ext : {std::string("1;a=\"\n\"\r\n"), std::string("1;a=\"\0\"\r\n", 9),
+                            std::string("1;a=\"\x7f\"\r\n")}) {
+        SCOPED_TRACE(ext);
+        http_head head;
+        std::string msg = "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" +
+                          ext + "x\r\n0\r\n\r\n";
+        request_parser parser(head);
+        parser.eager(true);
+        std::array<char, 16> out;
+        parser.set_body_buffer(asio::buffer(out));
+        error_code ec;
+        std::size_t used = 0;
+        while (!ec && used < msg.size() && !parser.is_done()) {
+            auto n = parser.put(asio::buffer(msg.data() + used, msg.size() - used), ec);
+            if (n == 0 && !ec) break;
+            used += n;
+        }
+        EXPECT_EQ(ec, http_errc::bad_chunk_extension);
+    }
+}
+
+TEST_F(HttpIoTest, OverlongChunkExtensionIsRejected) {
+    send("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1;a=" +
+         std::string(5000, 'b') + "\r\nx\r\n0\r\n\r\n");
+    request_parser parser(head_);
+    ASSERT_FALSE(head(parser));
+    std::array<char, 16> out;
+    auto [ec, n] =
+        test::run_bounded(ioc_, read_body(*server_, buffer_, parser, asio::buffer(out)));
+    EXPECT_EQ(ec, http_errc::chunk_line_too_long);
+    EXPECT_EQ(status_for_parse_error(ec), 400u);
+}
+
+// A chunk-size line that never ends must not grow the connection's buffer without bound.
+TEST_F(HttpIoTest, EndlessChunkLineFailsWithinTheLimit) {
+    send("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1;a=");
+    request_parser parser(head_);
+    ASSERT_FALSE(head(parser));
+    send(std::string(64 * 1024, 'b'));
+    std::array<char, 16> out;
+    auto [ec, n] =
+        test::run_bounded(ioc_, read_body(*server_, buffer_, parser, asio::buffer(out)));
+    EXPECT_EQ(ec, http_errc::chunk_line_too_long);
+    EXPECT_LE(buffer_.size(), parser.max_pending_bytes() + read_chunk_bytes);
+}
+
 }  // namespace
 }  // namespace gatehouse::net

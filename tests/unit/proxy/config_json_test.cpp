@@ -249,6 +249,14 @@ TEST(ConfigJson, SyntaxErrorsGiveTheLine) {
     EXPECT_NE(message.find("line 2"), std::string::npos) << message;
 }
 
+// Found by the config fuzzer: nlohmann reports an overflowing number as out_of_range, not as a
+// parse error; it must still be a config_error naming the file.
+TEST(ConfigJson, OverflowingNumberIsAConfigError) {
+    std::string message;
+    EXPECT_EQ(error_path(R"({ "listeners": 2e99999 })", &message), "");
+    EXPECT_NE(message.find("test.json: "), std::string::npos) << message;
+}
+
 TEST(ConfigJson, LoadsCertificatesRelativeToTheConfigFile) {
     auto dir =
         std::filesystem::temp_directory_path() / ("gatehouse-config-" + std::to_string(::getpid()));
@@ -267,6 +275,22 @@ TEST(ConfigJson, LoadsCertificatesRelativeToTheConfigFile) {
 
 TEST(ConfigJson, MissingFileIsAConfigError) {
     EXPECT_THROW(load_config("/nonexistent/gatehouse.json"), config_error);
+}
+
+TEST(ConfigJson, ReadsHardeningSettings) {
+    auto c = parse_config(with(one_farm, "[]", R"(,
+      "request_filtering": { "reject_underscore_headers": false },
+      "exchange_protection": { "enabled": true, "allow_ecp": true })"),
+                          "test.json");
+    EXPECT_FALSE(c.request_filtering.reject_underscore_headers);
+    EXPECT_TRUE(c.exchange_protection.enabled);
+    EXPECT_TRUE(c.exchange_protection.allow_ecp);
+    EXPECT_EQ(c.listeners[0].limits.chunk_extension_bytes, 4096u);
+    EXPECT_EQ(error_path(with(one_farm, "[]", R"(, "exchange_protection": { "enable": true })")),
+              "exchange_protection.enable");
+    EXPECT_EQ(error_path(R"({ "listeners": { "http": { "port": 80,
+                "limits": { "chunk_extension_bytes": 100000 } } } })"),
+              "listeners.http.limits.chunk_extension_bytes");
 }
 
 TEST(ConfigValidate, ChecksConfigurationsBuiltInCode) {

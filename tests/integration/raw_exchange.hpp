@@ -1,0 +1,99 @@
+#pragma once
+// Raw HTTP/1.1 exchanges for hardening tests: bytes that a well-behaved client library would
+// refuse to send, sent as they are over a plain POSIX socket, every wait bounded.
+
+#include "net/awaitable.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace gatehouse::test {
+
+inline std::string lower(std::string s) {
+    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+}
+
+// Sends `bytes`, half-closes, and returns everything received until the peer closes (or the
+// deadline passes). `closed` tells which.
+inline std::string exchange_raw(const tcp::endpoint& to, const std::string& bytes, bool& closed) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) throw std::runtime_error("socket");
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(to.port());
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+        ::close(fd);
+        throw std::runtime_error("connect");
+    }
+    std::size_t sent = 0;
+    while (sent < bytes.size()) {
+        auto n = ::send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+        if (n <= 0) break;  // the proxy may refuse before reading it all
+        sent += static_cast<std::size_t>(n);
+    }
+    ::shutdown(fd, SHUT_WR);
+    std::string received;
+    closed = false;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    for (;;) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) break;
+        pollfd p{fd, POLLIN, 0};
+        if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
+        char buffer[16384];
+        auto n = ::recv(fd, buffer, sizeof buffer, 0);
+        if (n <= 0) {
+            closed = true;
+            break;
+        }
+        received.append(buffer, static_cast<std::size_t>(n));
+    }
+    ::close(fd);
+    return received;
+}
+
+struct parsed_response {
+    unsigned status = 0;
+    bool close = false;
+};
+
+// Splits the bytes a client received into responses (Content-Length or chunked bodies, as the
+// proxy writes them).
+inline std::vector<parsed_response> parse_responses(std::string_view bytes) {
+    std::vector<parsed_response> out;
+    while (bytes.starts_with("HTTP/1.")) {
+        auto end = bytes.find("\r\n\r\n");
+        if (end == std::string_view::npos || bytes.size() < 12) break;
+        std::string head = lower(std::string(bytes.substr(0, end + 2)));
+        parsed_response r;
+        r.status = static_cast<unsigned>(std::stoi(std::string(bytes.substr(9, 3))));
+        r.close = head.find("\r\nconnection: close\r\n") != std::string::npos;
+        bytes.remove_prefix(end + 4);
+        auto cl = head.find("\r\ncontent-length:");
+        if (cl != std::string::npos) {
+            auto n = std::stoull(head.substr(cl + 17));
+            bytes.remove_prefix(std::min<std::size_t>(n, bytes.size()));
+        } else if (head.find("\r\ntransfer-encoding: chunked\r\n") != std::string::npos) {
+            auto last = bytes.find("\r\n0\r\n\r\n");
+            bytes.remove_prefix(last == std::string_view::npos ? bytes.size() : last + 7);
+        }
+        out.push_back(r);
+    }
+    return out;
+}
+
+}  // namespace gatehouse::test

@@ -1,0 +1,68 @@
+// The runner end to end against the embedded proxy: a catalog scenario passes with its shipped
+// configuration, and the same scenario with a deliberately broken proxy configuration fails with
+// expectations that say what went wrong.
+
+#include "scenarios/runner.hpp"
+
+#include <gtest/gtest.h>
+#include <algorithm>
+#include <unistd.h>
+
+namespace gatehouse::scenarios {
+namespace {
+
+const std::filesystem::path catalog = std::filesystem::path(GATEHOUSE_SOURCE_DIR) / "scenarios/catalog";
+
+run_options options_for(const std::string& name) {
+    run_options o;
+    o.work_root = std::filesystem::temp_directory_path() /
+                  ("gatehouse-runner-test-" + std::to_string(getpid()) + "-" + name);
+    return o;
+}
+
+const reports::expectation_result* find(const reports::scenario_result& r, std::string_view part) {
+    auto it = std::find_if(r.expectations.begin(), r.expectations.end(),
+                           [&](const auto& e) { return e.name.find(part) != std::string::npos; });
+    return it == r.expectations.end() ? nullptr : &*it;
+}
+
+TEST(ScenarioRunner, ShippedFailoverScenarioPasses) {
+    auto s = load_scenario(catalog / "failover-healthcheck.json");
+    auto r = run_scenario(s, options_for("pass"));
+    EXPECT_EQ(r.outcome, reports::verdict::passed) << r.reason;
+    for (const auto& e : r.expectations) EXPECT_TRUE(e.passed) << e.name << ": " << e.observed;
+    EXPECT_GT(r.summary.requests, 500u);
+    EXPECT_FALSE(r.timeline.empty());
+    ASSERT_EQ(r.actions.size(), 1u);
+}
+
+TEST(ScenarioRunner, BrokenHealthTestMakesFailoverScenarioFailWithReasons) {
+    auto s = load_scenario(catalog / "failover-healthcheck.json");
+    // The classic mistake: the health test probes a page every server always answers.
+    s.sut["gatehouse"].config["farms"]["exchange"]["health"]["url"] = "http://exchange/owa/auth/logon.aspx";
+    s.sut["gatehouse"].config["farms"]["exchange"]["health"].erase("match");
+    auto r = run_scenario(s, options_for("broken"));
+    EXPECT_EQ(r.outcome, reports::verdict::failed);
+    const auto* failover = find(r, "out of rotation");
+    ASSERT_NE(failover, nullptr);
+    EXPECT_FALSE(failover->passed);
+    EXPECT_NE(failover->observed.find("requests reached cas2 after it"), std::string::npos)
+        << failover->observed;
+    const auto* after = find(r, "server_requests server=cas2");
+    ASSERT_NE(after, nullptr);
+    EXPECT_FALSE(after->passed);
+    EXPECT_EQ(after->expected, "== 0");
+    EXPECT_NE(after->observed.find("requests served by cas2"), std::string::npos) << after->observed;
+}
+
+TEST(ScenarioRunner, ScenarioTheSystemCannotRunIsUnsupportedWithItsReason) {
+    auto s = load_scenario(catalog / "failover-healthcheck.json");
+    auto o = options_for("nginx");
+    o.sut = sut_mode::nginx;
+    auto r = run_scenario(s, o);
+    EXPECT_EQ(r.outcome, reports::verdict::unsupported);
+    EXPECT_NE(r.reason.find("active health checks"), std::string::npos) << r.reason;
+}
+
+}  // namespace
+}  // namespace gatehouse::scenarios
