@@ -28,7 +28,8 @@ B1=29281 B2=29282  # below the ephemeral range (32768-60999)
 declare -A PORT=([plain]=29381 [ops]=29382)
 
 for tool in wrk nginx taskset python3 curl ss; do
-  command -v "$tool" > /dev/null || { echo "proxy_ops_bench: missing $tool (make bench-deps)" >&2; exit 2; }
+  command -v "$tool" > /dev/null ||
+    { echo "proxy_ops_bench: missing $tool (make bench-deps)" >&2; exit 2; }
 done
 [ -x "$GATEHOUSE" ] || { echo "proxy_ops_bench: $GATEHOUSE not built" >&2; exit 2; }
 
@@ -81,7 +82,8 @@ http {
 }
 EOF
   start "$d/out.log" taskset -c "$CLIENT_CPU" nginx -p "$d" -c "$d/nginx.conf"
-  wait_port "$port" "$LAST" || { echo "proxy_ops_bench: back end $b failed" >&2; cat "$d"/*.log >&2; exit 1; }
+  wait_port "$port" "$LAST" ||
+    { echo "proxy_ops_bench: back end $b failed" >&2; cat "$d"/*.log >&2; exit 1; }
 done
 
 farm_extra() {
@@ -110,19 +112,22 @@ for kind in plain ops; do
 EOF
   start "$d/out.log" taskset -c "$SUT_CPU" "$GATEHOUSE" --config "$d/gatehouse.json" \
     --threads 1 --log-level warning
-  wait_port "${PORT[$kind]}" "$LAST" || { echo "proxy_ops_bench: $kind failed" >&2; cat "$d/out.log" >&2; exit 1; }
+  wait_port "${PORT[$kind]}" "$LAST" ||
+    { echo "proxy_ops_bench: $kind failed" >&2; cat "$d/out.log" >&2; exit 1; }
 done
 
 # The affinity cookie for the first back end: HMAC-SHA256("bench", "127.0.0.1:B1").
-COOKIE=$(python3 -c "import hmac,hashlib,sys; print(hmac.new(b'bench', sys.argv[1].encode(), hashlib.sha256).hexdigest())" "$H:$B1")
+COOKIE=$(python3 -c "import hmac, hashlib, sys
+print(hmac.new(b'bench', sys.argv[1].encode(), hashlib.sha256).hexdigest())" "$H:$B1")
 [ "$(curl -s -o /dev/null -w '%{http_code}' "http://$H:${PORT[ops]}/owa/HealthCheck.htm")" = 200 ] \
   || { echo "proxy_ops_bench: ops proxy does not answer" >&2; exit 1; }
 
 rps() {  # KIND
   local args=(-t1 -c"$CONNS" --latency)
+  local url="http://$H:${PORT[$1]}/owa/HealthCheck.htm"
   [ "$1" = ops ] && args+=(-H "Cookie: ARRAffinity=$COOKIE")
-  taskset -c "$CLIENT_CPU" wrk "${args[@]}" -d"${WARM}s" "http://$H:${PORT[$1]}/owa/HealthCheck.htm" > /dev/null
-  taskset -c "$CLIENT_CPU" wrk "${args[@]}" -d"${DUR}s" "http://$H:${PORT[$1]}/owa/HealthCheck.htm" |
+  taskset -c "$CLIENT_CPU" wrk "${args[@]}" -d"${WARM}s" "$url" > /dev/null
+  taskset -c "$CLIENT_CPU" wrk "${args[@]}" -d"${DUR}s" "$url" |
     awk '/^Requests\/sec/ { print $2 } /Non-2xx/ { print "ERR" }'
 }
 

@@ -74,7 +74,8 @@ protected:
                farm("owa", "owa", owa_extra) + ", " + farm("ews", "EWS") + ", " +
                farm("eas", "Microsoft-Server-ActiveSync") + R"json( },
             "rules": [
-              { "name": "owa", "pattern": "^owa(/|$)", "action": { "type": "route", "farm": "owa" } },
+              { "name": "owa", "pattern": "^owa(/|$)",
+                "action": { "type": "route", "farm": "owa" } },
               { "name": "ews", "pattern": "^ews/", "action": { "type": "route", "farm": "ews" } },
               { "name": "eas", "pattern": "^Microsoft-Server-ActiveSync",
                 "action": { "type": "route", "farm": "eas" }, "timeout_ms": 10000 } ])json" +
