@@ -99,8 +99,10 @@ observation observe(const expectation& e, const evaluation_context& c) {
         if (a.latencies_ms.empty()) return {nan, "no responses in " + window_text};
         double p = args["percentile"].get<double>();
         double scenario_ms = a.percentile(p) / c.time_scale;
-        return {scenario_ms, "p" + number(p) + " " + fixed(scenario_ms, 1) + " ms over " +
-                                 std::to_string(a.latencies_ms.size()) + " responses"};
+        std::ostringstream text;
+        text << 'p' << number(p) << ' ' << fixed(scenario_ms, 1) << " ms over "
+             << a.latencies_ms.size() << " responses";
+        return {scenario_ms, text.str()};
     }
     if (e.kind == "throughput") {
         auto a = c.requests->between(w.from, w.to, source);

@@ -128,6 +128,11 @@ bool has_type(const json& value, type t) {
     return false;
 }
 
+// The systems under test a scenario may name.
+bool is_sut_name(const std::string& name) {
+    return name == "gatehouse" || name == "haproxy" || name == "nginx";
+}
+
 class parser {
 public:
     explicit parser(const std::filesystem::path& file) : file_(file) {}
@@ -323,7 +328,7 @@ scenario parse_scenario(const json& doc, const std::filesystem::path& file) {
     if (!sut.is_object() || sut.empty()) p.fail("$.sut", "must name at least one system under test");
     for (const auto& [name, value] : sut.items()) {
         std::string path = "$.sut." + name;
-        if (name != "gatehouse" && name != "haproxy" && name != "nginx")
+        if (!is_sut_name(name))
             p.fail(path, "unknown system under test (expected gatehouse, haproxy or nginx)");
         p.only_keys(value, path, {"config", "template", "nodes", "unsupported"});
         sut_variant v;
@@ -467,7 +472,7 @@ scenario parse_scenario(const json& doc, const std::filesystem::path& file) {
             if (only.is_string()) e.only_sut.push_back(only.get<std::string>());
             else e.only_sut = p.get<std::vector<std::string>>(expect[i], path, "sut", {});
             for (const auto& name : e.only_sut)
-                if (name != "gatehouse" && name != "haproxy" && name != "nginx")
+                if (!is_sut_name(name))
                     p.fail(path + ".sut", "unknown system under test '" + name +
                                               "' (expected gatehouse, haproxy or nginx)");
         }
