@@ -208,6 +208,8 @@ private:
     void start_pump();
     awaitable<bool> wait_pump(steady_clock::duration limit);
     awaitable<void> stop_pump();
+    // Gives up the back-end connection (stopping the body pump first).
+    awaitable<void> drop_upstream();
 
     awaitable<std::tuple<error_triple, std::unique_ptr<upstream_connection>>> connect(
         const farm_snapshot& farm, const server_slot& slot);
@@ -889,8 +891,7 @@ awaitable<bool> session::forward(const rule_result& route) {
         if (aborted_) co_return false;
         if (client_failed) {
             log_.triple = {0, 0, errors::client_disconnected_win32};
-            upstream_.reset();
-            if (pump_running_) co_await stop_pump();
+            co_await drop_upstream();
             co_return false;
         }
         if (rec) {
@@ -898,7 +899,7 @@ awaitable<bool> session::forward(const rule_result& route) {
             bool stale = reused && !retried && !pinned_use && !has_body_ && idempotent &&
                          !st_->response_parser->got_some() && rec != asio::error::timed_out &&
                          pump_ == pump_result::none;
-            upstream_.reset();
+            co_await drop_upstream();
             if (stale) {
                 // An idle pooled connection the server had closed: safe to send again.
                 accounting.end(false, sent, 0, 0);
@@ -906,7 +907,6 @@ awaitable<bool> session::forward(const rule_result& route) {
                 fresh_server = index;
                 continue;
             }
-            if (pump_running_) co_await stop_pump();
             error_triple e = upstream_failure(rec);
             switch (pump_) {
                 case pump_result::too_large:
@@ -936,8 +936,7 @@ awaitable<bool> session::forward(const rule_result& route) {
             // Only "chunked" can be re-framed; any other coding would reach the client undone.
             auto value = trim(st_->response.fields.find("Transfer-Encoding").value_or(""));
             if (te != 1 || !net::iequals(value, "chunked")) {
-                upstream_.reset();
-                if (pump_running_) co_await stop_pump();
+                co_await drop_upstream();
                 accounting.end(true, head_sent_ + body_sent_, 0, 0);
                 co_return co_await respond(errors::invalid_response, true);
             }
@@ -1086,14 +1085,13 @@ awaitable<bool> session::relay_response(const farm_snapshot& farm, const server_
         if (upstream_ec) {
             if (aborted_) co_return false;
             error_triple e = upstream_failure(upstream_ec);
-            upstream_.reset();
+            co_await drop_upstream();
             if (head_pending) {
                 // Nothing reached the client yet: it gets the error instead.
                 co_return co_await respond(e, true);
             }
             // The client has part of the response: cut it off so it cannot take it as whole.
             log_.triple.win32 = e.win32;
-            if (pump_running_) co_await stop_pump();
             client_->close();
             co_return false;
         }
@@ -1108,8 +1106,7 @@ awaitable<bool> session::relay_response(const farm_snapshot& farm, const server_
     if (failed) {
         // The client went away while the response was on its way.
         log_.triple.win32 = errors::client_disconnected_win32;
-        upstream_.reset();
-        if (pump_running_) co_await stop_pump();
+        co_await drop_upstream();
         co_return false;
     }
 
@@ -1162,6 +1159,13 @@ awaitable<void> session::stop_pump() {
     // Both streams' operations were cancelled: the pump ends within a turn of the loop. The
     // client connection stays open for a final error response; the caller closes it.
     co_await wait_pump(std::chrono::seconds(5));
+}
+
+awaitable<void> session::drop_upstream() {
+    // The body pump writes to the connection through a pointer of its own: it must be stopped
+    // before the connection is destroyed.
+    if (pump_running_) co_await stop_pump();
+    upstream_.reset();
 }
 
 awaitable<void> session::pump_body() {
