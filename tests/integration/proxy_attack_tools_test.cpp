@@ -103,7 +103,8 @@ protected:
                         "keep_alive_timeout_ms": 1000 } } },
           "proxy": { "timeout_ms": 1000 },
           "farms": { "cas": { "servers": [ { "address": "127.0.0.1", "port": ${PORT} } ] } },
-          "rules": [ { "name": "all", "pattern": ".*", "action": { "type": "route", "farm": "cas" } } ]
+          "rules": [ { "name": "all", "pattern": ".*",
+                       "action": { "type": "route", "farm": "cas" } } ]
         })",
               {{"PORT", std::to_string(backend_->port())}}, 2);
         dir_ = std::filesystem::temp_directory_path() /
