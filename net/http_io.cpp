@@ -17,8 +17,21 @@ template <bool IsRequest>
 awaitable<error_code> read_head_impl(stream& s, beast::flat_buffer& buffer,
                                      head_parser<IsRequest>& parser) {
     parser.eager(false);
+    // RFC 9112 §2.2: empty lines before a request line are ignored (a client's stray CRLF after
+    // a body), a few of them; a lone CR waits for its LF.
+    int empty_lines = 0;
     for (;;) {
-        if (buffer.size() > 0) {
+        if constexpr (IsRequest) {
+            while (!parser.got_some() && empty_lines < 4 && buffer.size() >= 2 &&
+                   static_cast<const char*>(buffer.data().data())[0] == '\r' &&
+                   static_cast<const char*>(buffer.data().data())[1] == '\n') {
+                buffer.consume(2);
+                ++empty_lines;
+            }
+        }
+        const bool lone_cr = IsRequest && !parser.got_some() && buffer.size() == 1 &&
+                             static_cast<const char*>(buffer.data().data())[0] == '\r';
+        if (buffer.size() > 0 && !lone_cr) {
             error_code ec;
             auto used = parser.put(buffer.data(), ec);
             if (parser.is_header_done()) {

@@ -15,6 +15,7 @@
 #include <optional>
 
 #include <boost/asio/ssl/error.hpp>
+#include <openssl/ssl.h>
 
 namespace gatehouse::proxy {
 
@@ -195,6 +196,8 @@ private:
     // After an internal error: make sure no coroutine still refers to this session.
     awaitable<void> wind_down();
     awaitable<bool> handle_request();
+    // True when the SNI name and the request's host select different certificates.
+    bool misdirected();
     awaitable<bool> forward(const rule_result& route);
     // The server the request's affinity cookie names, when it may still take the client (not
     // tried yet, healthy, Available or Draining); -1 otherwise. Sets affinity_cookie_.
@@ -516,6 +519,12 @@ awaitable<bool> session::handle_request() {
         host_ = st_->host_storage;
     }
 
+    // A TLS connection speaks only for the names of the certificate its client checked (RFC
+    // 9110 §15.5.20): a Host served by another certificate is misdirected (domain fronting).
+    if (https_ && misdirected())
+        co_return co_await respond(error_triple{421, 0, 0}, true, {},
+                                   "The Host is not served by this connection's certificate");
+
     // The Exchange protection preset (opt-in), before any rule sees the request.
     if (const auto& ep = snap_->settings().exchange_protection; ep.enabled) {
         if (auto v = check_exchange_request(ep, target_, st_->request.fields, st_->exchange)) {
@@ -569,6 +578,18 @@ awaitable<bool> session::handle_request() {
             co_return co_await forward(result);
     }
     co_return false;
+}
+
+bool session::misdirected() {
+    const char* sni = SSL_get_servername(client_->ssl(), TLSEXT_NAMETYPE_host_name);
+    const auto& tls = snap_->listeners()[listener_].tls;
+    if (!sni || !tls || host_.empty()) return false;  // no SNI: the default certificate serves all
+    std::string_view name = host_;
+    if (name.front() == '[')
+        name = name.substr(0, name.find(']') + 1);
+    else
+        name = name.substr(0, name.find(':'));
+    return !net::iequals(name, sni) && tls->names_for(sni) != tls->names_for(name);
 }
 
 awaitable<bool> session::respond(const error_triple& e, bool close, std::string_view reason,

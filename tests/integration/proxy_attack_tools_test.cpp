@@ -3,6 +3,7 @@
 // sslscan on the default HTTPS listener (Mozilla intermediate: TLS 1.2/1.3, ECDHE + AEAD only).
 // A tool that is not installed skips its test with the reason (`make deps` installs both).
 
+#include "net/tls.hpp"
 #include "tests/integration/proxy_fixture.hpp"
 
 #include <atomic>
@@ -102,7 +103,8 @@ protected:
                         "keep_alive_timeout_ms": 1000 } } },
           "proxy": { "timeout_ms": 1000 },
           "farms": { "cas": { "servers": [ { "address": "127.0.0.1", "port": ${PORT} } ] } },
-          "rules": [ { "name": "all", "pattern": ".*", "action": { "type": "route", "farm": "cas" } } ]
+          "rules": [ { "name": "all", "pattern": ".*",
+                       "action": { "type": "route", "farm": "cas" } } ]
         })",
               {{"PORT", std::to_string(backend_->port())}}, 2);
         dir_ = std::filesystem::temp_directory_path() /
@@ -258,6 +260,48 @@ TEST(TlsProfile, SlowHandshakeIsCutAtTheHeadDeadline) {
     auto waited = std::chrono::steady_clock::now() - t0;
     EXPECT_GE(waited, 250ms);
     EXPECT_LT(waited, 1500ms);
+    server.stop(200ms);
+}
+
+// Row 67: a client that checked autodiscover's certificate cannot reach the vhost of another
+// certificate on the same connection (421); names of the same certificate are fine.
+TEST(TlsProfile, HostServedByAnotherCertificateIsMisdirected) {
+    fake_backend cas(answer("ok"));
+    auto authority = net::make_authority("Gatehouse Test CA");
+    auto c = proxy::parse_config(R"({
+      "listeners": { "http": { "address": "127.0.0.1", "port": 0 } },
+      "farms": { "cas": { "servers": [ { "address": "127.0.0.1", "port": )" +
+                                     std::to_string(cas.port()) + R"( } ] } },
+      "rules": [ { "name": "all", "pattern": ".*", "action": { "type": "route", "farm": "cas" } } ]
+    })",
+                                 "test.json");
+    proxy::listener_config https{.name = "https", .address = "127.0.0.1", .port = 0, .tls = true};
+    https.certificates = {
+        {.names = {"mail.contoso.com", "owa.contoso.com"},
+         .pem = net::issue_certificate(authority, {"mail.contoso.com", "owa.contoso.com"})},
+        {.names = {"autodiscover.contoso.com"},
+         .pem = net::issue_certificate(authority, {"autodiscover.contoso.com"})}};
+    c.listeners.push_back(https);
+    proxy::server_options options;
+    options.threads = 1;
+    proxy::proxy_server server(std::move(c), options);
+    server.start();
+    auto ctx = net::make_client_context(net::client_tls_options{
+        .verify = true, .trusted_pem = authority.chain_pem, .system_trust = false});
+    {
+        test_client client(server.endpoint("https"), *ctx, "autodiscover.contoso.com");
+        auto res = client.roundtrip(make_request("GET", "/owa/", "mail.contoso.com"));
+        EXPECT_EQ(res.result_int(), 421);
+        EXPECT_EQ(cas.requests().size(), 0u);
+    }
+    {
+        test_client client(server.endpoint("https"), *ctx, "mail.contoso.com");
+        EXPECT_EQ(
+            client.roundtrip(make_request("GET", "/owa/", "OWA.contoso.com:443")).result_int(),
+            200);
+        EXPECT_EQ(client.roundtrip(make_request("GET", "/owa/", "mail.contoso.com")).result_int(),
+                  200);
+    }
     server.stop(200ms);
 }
 

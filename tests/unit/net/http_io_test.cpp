@@ -247,5 +247,18 @@ TEST_F(HttpIoTest, EndlessChunkLineFailsWithinTheLimit) {
     EXPECT_LE(buffer_.size(), parser.max_pending_bytes() + read_chunk_bytes);
 }
 
+TEST_F(HttpIoTest, EmptyLinesBeforeARequestLineAreIgnored) {
+    send("\r\n\r\nGET /owa/ HTTP/1.1\r\nHost: x\r\n\r\n");
+    request_parser parser(head_);
+    ASSERT_FALSE(head(parser));
+    EXPECT_EQ(head_.target, "/owa/");
+}
+
+TEST_F(HttpIoTest, ManyEmptyLinesAreStillAnError) {
+    send("\r\n\r\n\r\n\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    request_parser parser(head_);
+    EXPECT_TRUE(head(parser));
+}
+
 }  // namespace
 }  // namespace gatehouse::net
