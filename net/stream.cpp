@@ -4,6 +4,8 @@
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/write.hpp>
 
+#include <array>
+
 namespace gatehouse::net {
 
 // The deadline is enforced by one timer per stream that is re-armed lazily: when the deadline
@@ -127,6 +129,29 @@ awaitable<void> stream::shutdown(steady_clock::duration tls_wait) {
     }
     error_code ignored;
     socket().shutdown(tcp::socket::shutdown_send, ignored);
+    socket().close(ignored);
+}
+
+awaitable<void> stream::linger_close(steady_clock::duration linger,
+                                     steady_clock::duration tls_wait) {
+    if (tls_ && socket().is_open() && !watchdog_->expired) {
+        auto limit = steady_clock::now() + tls_wait;
+        if (limit < watchdog_->deadline) expires_at(limit);
+        auto [ec] = co_await tls_->async_shutdown(use_nothrow);
+        (void)ec;
+    }
+    error_code ignored;
+    socket().shutdown(tcp::socket::shutdown_send, ignored);
+    if (!watchdog_->expired) {
+        auto limit = steady_clock::now() + linger;
+        if (limit < watchdog_->deadline) expires_at(limit);
+        // Raw bytes: after close_notify nothing that arrives is going to be decrypted.
+        std::array<char, 4096> sink;
+        for (;;) {
+            auto [ec, n] = co_await socket().async_read_some(asio::buffer(sink), use_nothrow);
+            if (ec) break;  // the peer's FIN, a reset, or the linger deadline
+        }
+    }
     socket().close(ignored);
 }
 

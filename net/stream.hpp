@@ -54,6 +54,13 @@ public:
     // Graceful close: TLS close_notify (bounded by the deadline, at most `tls_wait`), then FIN
     // and close. Never fails: the peer may already be gone.
     awaitable<void> shutdown(steady_clock::duration tls_wait = std::chrono::seconds(1));
+    // Graceful close of a connection whose peer may still be sending (a request body the server
+    // will not read): close_notify and FIN as shutdown(), then read and drop whatever arrives
+    // until the peer closes or `linger` passes, then close. Closing with unread input would
+    // send a reset instead, and a client still writing its body would fail before reading the
+    // response it was sent (RFC 9112 §9.6).
+    awaitable<void> linger_close(steady_clock::duration linger,
+                                 steady_clock::duration tls_wait = std::chrono::seconds(1));
     // Closes at once (FIN). Pending operations complete with operation_aborted.
     void close() noexcept;
     // Closes abortively: the peer sees a TCP RST.

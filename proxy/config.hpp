@@ -51,7 +51,9 @@ struct listener_limits {
     milliseconds header_timeout{10'000};      // TLS handshake + whole request head → 408
     milliseconds keep_alive_timeout{60'000};  // idle between requests → silent close
     milliseconds send_timeout{60'000};        // a client that does not read → close
+    milliseconds lingering_time{5'000};       // unread request body at close: drain this long
     std::uint32_t max_connections = 10'000;   // per listener and thread; accept pauses beyond
+    std::uint32_t max_connections_per_client = 0;  // per source address, all threads; 0: off
     std::uint32_t chunk_extension_bytes = 4 * 1024;  // one chunk line's extensions → 400
 };
 

@@ -312,8 +312,11 @@ listener_limits read_limits(const document& doc, const json& j, const std::strin
     l.header_timeout = r.duration("header_timeout_ms", l.header_timeout);
     l.keep_alive_timeout = r.duration("keep_alive_timeout_ms", l.keep_alive_timeout);
     l.send_timeout = r.duration("send_timeout_ms", l.send_timeout);
+    l.lingering_time = r.duration("lingering_time_ms", l.lingering_time);
     l.max_connections = static_cast<std::uint32_t>(
         r.unsigned_number("max_connections", l.max_connections, 1, 1'000'000));
+    l.max_connections_per_client = static_cast<std::uint32_t>(r.unsigned_number(
+        "max_connections_per_client", l.max_connections_per_client, 0, 1'000'000));
     l.chunk_extension_bytes = static_cast<std::uint32_t>(
         r.unsigned_number("chunk_extension_bytes", l.chunk_extension_bytes, 0, 1 << 16));
     r.finish();

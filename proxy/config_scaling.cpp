@@ -29,6 +29,7 @@ config scale_durations(config c, double factor) {
         l.limits.header_timeout = scale(l.limits.header_timeout, factor);
         l.limits.keep_alive_timeout = scale(l.limits.keep_alive_timeout, factor);
         l.limits.send_timeout = scale(l.limits.send_timeout, factor);
+        l.limits.lingering_time = scale(l.limits.lingering_time, factor);
     }
     c.proxy.timeout = scale(c.proxy.timeout, factor);
     c.proxy.connect_timeout = scale(c.proxy.connect_timeout, factor);

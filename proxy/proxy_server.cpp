@@ -96,6 +96,8 @@ struct proxy_server::impl {
     runtime_registry registry;
     std::unique_ptr<access_log_sink> log;
     std::shared_ptr<const snapshot> current;
+    // Per listener, shared by the workers' acceptors; outlives the workers and their sessions.
+    std::vector<std::unique_ptr<client_address_limiter>> per_client;
     std::vector<std::unique_ptr<worker>> workers;
     std::vector<std::thread> threads_running;
     std::vector<std::pair<std::string, tcp::endpoint>> endpoints;
@@ -167,6 +169,7 @@ void proxy_server::start() {
     const auto& listeners = d.current->listeners();
     for (std::size_t i = 0; i < listeners.size(); ++i) {
         const auto& l = *listeners[i].config;
+        d.per_client.push_back(std::make_unique<client_address_limiter>());
         tcp::endpoint endpoint(asio::ip::make_address(l.address), l.port);
         for (unsigned t = 0; t < d.threads; ++t) {
             auto acceptor = bind_acceptor(d.workers[t]->context(), endpoint, l.name);
@@ -176,7 +179,7 @@ void proxy_server::start() {
                 GATEHOUSE_LOG(info, "proxy") << "listener " << l.name << " on "
                                              << (l.tls ? "https://" : "http://") << endpoint;
             }
-            d.workers[t]->add_acceptor(std::move(acceptor), i);
+            d.workers[t]->add_acceptor(std::move(acceptor), i, d.per_client[i].get());
         }
     }
     for (auto& w : d.workers) w->set_initial_snapshot(d.current);
@@ -261,6 +264,7 @@ proxy_stats proxy_server::stats() {
     for (const auto& w : d.workers) {
         const auto& c = w->counters();
         s.connections_accepted += c.connections_opened.get();
+        s.connections_refused_per_client += c.refused_per_client.get();
         auto closed = c.connections_closed.get();
         auto opened = c.connections_opened.get();
         s.connections_active += opened > closed ? opened - closed : 0;

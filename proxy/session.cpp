@@ -86,6 +86,7 @@ enum class pump_result {
     client_bad,       // malformed chunked framing from the client
     too_large,        // over max_allowed_content_length (chunked bodies)
     upstream_failed,  // the back end stopped taking the body
+    stopped,          // stopped by stop_pump(): the request's outcome is decided elsewhere
 };
 
 struct log_state {
@@ -177,7 +178,8 @@ public:
     session& operator=(const session&) = delete;
 
     // Serves the connection until it closes (see run_session).
-    static awaitable<void> main(worker* w, tcp::socket socket, std::size_t listener);
+    static awaitable<void> main(worker* w, tcp::socket socket, std::size_t listener,
+                                client_address_limiter::slot hold);
 
     void close_if_idle() noexcept override {
         if (idle_ && client_) client_->close();
@@ -266,8 +268,10 @@ private:
     std::uint64_t body_sent_ = 0;
     std::uint64_t head_sent_ = 0;
     bool has_body_ = false;
+    bool linger_ = false;  // refused before the request's framing was checked
     bool awaiting_head_ = false;
     bool pump_running_ = false;
+    bool pump_stopping_ = false;  // stop_pump() cancelled the pump's operations
     pump_result pump_ = pump_result::none;
     asio::steady_timer pump_timer_;
 };
@@ -332,7 +336,9 @@ std::uint64_t session::request_head_bytes() const {
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 // The connection's whole life in one coroutine frame that also holds the session: while a
 // connection waits for its next request, this frame and the pending read are all it costs.
-awaitable<void> session::main(worker* w, tcp::socket socket, std::size_t listener) {
+awaitable<void> session::main(worker* w, tcp::socket socket, std::size_t listener,
+                              [[maybe_unused]] client_address_limiter::slot hold) {
+    // `hold` lives in this frame: the address's count drops when the connection has ended.
     std::optional<session> s;
     try {
         s.emplace(*w, std::move(socket), listener);
@@ -440,7 +446,14 @@ awaitable<void> session::close() {
     if (pump_running_) co_await stop_pump();
     upstream_.reset();
     pinned_.clear();
-    if (!aborted_ && client_->is_open()) co_await client_->shutdown();
+    if (!aborted_ && client_->is_open()) {
+        // The client may still be sending what was not read: a request body cut short, or
+        // whatever followed a request refused before its framing was known.
+        if (linger_ || (has_body_ && pump_ != pump_result::done))
+            co_await client_->linger_close(limits().lingering_time);
+        else
+            co_await client_->shutdown();
+    }
     if (client_buffer_.size() == 0) w_.give_read_buffer(std::move(client_buffer_));
 }
 
@@ -482,6 +495,7 @@ awaitable<bool> session::serve_one() {
         GATEHOUSE_LOG(info, "proxy") << "refused a request from " << client_ip_ << " ("
                                      << to_string(triple_for_parse_error(ec))
                                      << "): " << ec.message();
+        linger_ = true;
         co_await respond(triple_for_parse_error(ec), true);
         finish_log();
         co_return false;
@@ -502,6 +516,7 @@ awaitable<bool> session::handle_request() {
         GATEHOUSE_LOG(info, "proxy")
             << "refused a request from " << client_ip_ << " (" << to_string(bad->triple)
             << "): " << bad->reason;
+        linger_ = true;
         co_return co_await respond(bad->triple, true);
     }
 
@@ -1157,6 +1172,7 @@ awaitable<bool> session::relay_response(const farm_snapshot& farm, const server_
 
 void session::start_pump() {
     pump_running_ = true;
+    pump_stopping_ = false;
     pump_ = pump_result::none;
     asio::co_spawn(w_.context(), pump_body(), [this](std::exception_ptr e) {
         if (e && pump_ == pump_result::none) pump_ = pump_result::client_gone;
@@ -1174,6 +1190,7 @@ awaitable<bool> session::wait_pump(steady_clock::duration limit) {
 
 awaitable<void> session::stop_pump() {
     if (!pump_running_) co_return;
+    pump_stopping_ = true;
     error_code ignored;
     client_->socket().cancel(ignored);
     if (upstream_) upstream_->stream.reset();
@@ -1203,9 +1220,11 @@ awaitable<void> session::pump_body() {
         auto [ec, n] = co_await net::read_body(*client_, client_buffer_, p,
                                                asio::buffer(buffer.data(), buffer.size()));
         if (ec) {
-            result = ec == asio::error::timed_out ? pump_result::client_timeout
-                     : is_parse_error(ec)         ? pump_result::client_bad
-                                                  : pump_result::client_gone;
+            // A read cancelled by stop_pump() says nothing about the client.
+            result = pump_stopping_                 ? pump_result::stopped
+                     : ec == asio::error::timed_out ? pump_result::client_timeout
+                     : is_parse_error(ec)           ? pump_result::client_bad
+                                                    : pump_result::client_gone;
             break;
         }
         if (body_sent_ + n > body_limit_) {
@@ -1253,8 +1272,9 @@ awaitable<void> session::pump_body() {
 
 }  // namespace
 
-awaitable<void> run_session(worker* w, tcp::socket socket, std::size_t listener) {
-    return session::main(w, std::move(socket), listener);
+awaitable<void> run_session(worker* w, tcp::socket socket, std::size_t listener,
+                            client_address_limiter::slot hold) {
+    return session::main(w, std::move(socket), listener, std::move(hold));
 }
 
 }  // namespace gatehouse::proxy

@@ -6,6 +6,7 @@
 // bodies go through fixed relay buffers, so memory does not depend on body sizes.
 
 #include "net/awaitable.hpp"
+#include "proxy/client_address_limiter.hpp"
 
 #include <cstddef>
 
@@ -15,6 +16,8 @@ class worker;
 
 // Serves the client connection `socket` accepted on listener `listener` until it closes.
 // Runs on `w`'s context; never throws (failures end this connection only).
-awaitable<void> run_session(worker* w, tcp::socket socket, std::size_t listener);
+// `hold` is the connection's count under the listener's per-client cap (empty when off).
+awaitable<void> run_session(worker* w, tcp::socket socket, std::size_t listener,
+                            client_address_limiter::slot hold);
 
 }  // namespace gatehouse::proxy

@@ -4,6 +4,7 @@
 #include "proxy/session.hpp"
 
 #include <boost/asio/post.hpp>
+#include <boost/assert.hpp>
 
 namespace gatehouse::proxy {
 
@@ -44,7 +45,24 @@ awaitable<void> accept_loop(worker* w, std::size_t slot) {
             co_await pause.async_wait(use_nothrow);
             continue;
         }
-        asio::co_spawn(w->context_, run_session(w, std::move(socket), listener), log_session_end);
+        client_address_limiter::slot hold;
+        const auto& limits = w->snapshot_->listeners()[listener].config->limits;
+        if (auto cap = limits.max_connections_per_client) {
+            error_code peer_ec;
+            auto peer = socket.remote_endpoint(peer_ec);
+            if (peer_ec) continue;  // already gone
+            hold = entry.per_client->try_acquire(peer.address(), cap);
+            if (!hold.held()) {
+                // Refused with a reset: the client learns at once, and no TIME_WAIT stays here.
+                error_code ignored;
+                socket.set_option(asio::socket_base::linger(true, 0), ignored);
+                socket.close(ignored);
+                w->counters_.refused_per_client.add();
+                continue;
+            }
+        }
+        asio::co_spawn(w->context_, run_session(w, std::move(socket), listener, std::move(hold)),
+                       log_session_end);
     }
 }
 
@@ -66,10 +84,12 @@ worker::~worker() {
     flush_log();
 }
 
-void worker::add_acceptor(std::unique_ptr<tcp::acceptor> acceptor, std::size_t listener) {
+void worker::add_acceptor(std::unique_ptr<tcp::acceptor> acceptor, std::size_t listener,
+                          client_address_limiter* per_client) {
+    BOOST_ASSERT(per_client != nullptr);
     if (connections_.size() <= listener) connections_.resize(listener + 1, 0);
-    acceptors_.push_back(
-        {std::move(acceptor), listener, std::make_unique<asio::steady_timer>(context_)});
+    acceptors_.push_back({std::move(acceptor), listener,
+                          std::make_unique<asio::steady_timer>(context_), per_client});
 }
 
 void worker::run() {

@@ -6,6 +6,7 @@
 
 #include "proxy/access_log.hpp"
 #include "proxy/buffer_pool.hpp"
+#include "proxy/client_address_limiter.hpp"
 #include "proxy/request_id.hpp"
 #include "proxy/snapshot.hpp"
 #include "proxy/stats.hpp"
@@ -27,6 +28,7 @@ struct alignas(64) worker_counters {
     counter redirects;
     counter aborted_by_rule;
     counter upstream_opened;
+    counter refused_per_client;  // closed at once: the client address was at its cap
     std::array<counter, generated_response_kinds> generated{};
     std::atomic<std::uint64_t> upstream_idle{0};  // a gauge, stored by the worker
 };
@@ -60,7 +62,9 @@ public:
     std::uint64_t relay_buffers_in_use() const noexcept { return buffers_.in_use(); }
 
     // Before run(), from the thread that starts the proxy.
-    void add_acceptor(std::unique_ptr<tcp::acceptor> acceptor, std::size_t listener);
+    // `per_client` counts the listener's connections per client address (shared by workers).
+    void add_acceptor(std::unique_ptr<tcp::acceptor> acceptor, std::size_t listener,
+                      client_address_limiter* per_client);
     void set_initial_snapshot(std::shared_ptr<const snapshot> s) { snapshot_ = std::move(s); }
     // The thread body: serves until a stop has drained every connection.
     void run();
@@ -100,6 +104,7 @@ private:
         std::unique_ptr<tcp::acceptor> acceptor;
         std::size_t listener = 0;
         std::unique_ptr<asio::steady_timer> resume;  // cancelled when a connection closes
+        client_address_limiter* per_client = nullptr;
     };
 
     unsigned index_;

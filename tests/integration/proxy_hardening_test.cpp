@@ -6,6 +6,8 @@
 #include "tests/integration/proxy_fixture.hpp"
 #include "tests/integration/raw_exchange.hpp"
 
+#include <thread>
+
 namespace gatehouse::test {
 namespace {
 
@@ -341,6 +343,72 @@ TEST_F(Hardening, EarlyFinalResponseToExpectContinueDropsTheBackEndConnection) {
     EXPECT_TRUE(client.wait_closed());  // the body it announced can no longer be taken
     EXPECT_EQ(get(http(), "/owa/").body(), "fresh");
     EXPECT_EQ(cas.connections(), 2u);
+}
+
+// A client that writes its whole body before reading (most simple clients do) gets the 404.13
+// the proxy answered at the head, not a reset: the proxy drops what it will not forward for a
+// while before it closes (lingering close, RFC 9112 §9.6).
+TEST_F(Hardening, ClientStillWritingARefusedBodyReadsTheRefusal) {
+    fake_backend cas(answer("ok"));
+    start(config(server(cas.port())));
+    test_client client(http());
+    const std::string body(16 * 1024 * 1024, 'x');  // more than both sockets' buffers hold
+    client.send("POST /owa/ HTTP/1.1\r\nHost: a\r\nContent-Length: " +
+                std::to_string(body.size()) + "\r\n\r\n");
+    EXPECT_NO_THROW(client.send(body));
+    auto res = client.read();
+    EXPECT_EQ(res.result_int(), 404);
+    EXPECT_TRUE(std::string(res["X-Gatehouse-Error"]).starts_with("404.13"))
+        << res["X-Gatehouse-Error"];
+    EXPECT_TRUE(client.wait_closed());
+    EXPECT_EQ(cas.connections(), 0u);
+}
+
+// A client that keeps its connection open after the refusal is not waited for beyond
+// limits.lingering_time_ms.
+TEST_F(Hardening, LingeringCloseEndsAtItsLimit) {
+    fake_backend cas(answer("ok"));
+    start(config(server(cas.port()), R"(, "lingering_time_ms": 100)"));
+    test_client client(http(), 3s);
+    client.send("POST /owa/ HTTP/1.1\r\nHost: a\r\nContent-Length: 2000000\r\n\r\n");
+    auto res = client.read();
+    EXPECT_EQ(res.result_int(), 404);
+    EXPECT_TRUE(client.wait_closed());
+    // The proxy's side is gone, not half-closed: the connection is no longer counted.
+    auto deadline = std::chrono::steady_clock::now() + 2s;
+    while (proxy_->stats().connections_active != 0 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(2ms);  // polling the condition, bounded above
+    EXPECT_EQ(proxy_->stats().connections_active, 0u);
+}
+
+// Row 62: one address holding limits.max_connections_per_client connections gets no more, while
+// its open connections keep working and other addresses are not affected.
+TEST_F(Hardening, PerClientConnectionCapRefusesOnlyThatAddress) {
+    fake_backend cas(answer("ok"));
+    start(config(server(cas.port()), R"(, "max_connections_per_client": 3)"), {}, 2);
+    std::vector<std::unique_ptr<test_client>> held;
+    for (int i = 0; i < 3; ++i) {
+        held.push_back(std::make_unique<test_client>(http()));
+        ASSERT_EQ(held.back()->roundtrip(make_request("GET", "/owa/")).result_int(), 200);
+    }
+    bool closed = false;
+    auto refused = exchange_raw(http(), "GET /owa/ HTTP/1.1\r\nHost: a\r\n\r\n", closed);
+    EXPECT_TRUE(refused.empty()) << refused.substr(0, 100);
+    EXPECT_TRUE(closed);
+    EXPECT_EQ(proxy_->stats().connections_refused_per_client, 1u);
+
+    auto other = exchange_raw(http(), "GET /owa/ HTTP/1.1\r\nHost: a\r\n\r\n", closed, "127.0.0.2");
+    EXPECT_TRUE(other.starts_with("HTTP/1.1 200")) << other.substr(0, 100);
+    for (auto& c : held)
+        EXPECT_EQ(c->roundtrip(make_request("GET", "/owa/")).result_int(), 200);
+
+    // A closed connection gives its place back.
+    held.pop_back();
+    auto deadline = std::chrono::steady_clock::now() + 2s;
+    while (proxy_->stats().connections_active > 2 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(2ms);  // polling the condition, bounded above
+    auto again = exchange_raw(http(), "GET /owa/ HTTP/1.1\r\nHost: a\r\n\r\n", closed);
+    EXPECT_TRUE(again.starts_with("HTTP/1.1 200")) << again.substr(0, 100);
 }
 
 }  // namespace

@@ -26,10 +26,20 @@ inline std::string lower(std::string s) {
 }
 
 // Sends `bytes`, half-closes, and returns everything received until the peer closes (or the
-// deadline passes). `closed` tells which.
-inline std::string exchange_raw(const tcp::endpoint& to, const std::string& bytes, bool& closed) {
+// deadline passes). `closed` tells which. `from`: the loopback address to connect from.
+inline std::string exchange_raw(const tcp::endpoint& to, const std::string& bytes, bool& closed,
+                                const char* from = nullptr) {
     int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     if (fd < 0) throw std::runtime_error("socket");
+    if (from) {
+        sockaddr_in local{};
+        local.sin_family = AF_INET;
+        ::inet_pton(AF_INET, from, &local.sin_addr);
+        if (::bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) {
+            ::close(fd);
+            throw std::runtime_error(std::string("bind ") + from);
+        }
+    }
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_port = htons(to.port());
