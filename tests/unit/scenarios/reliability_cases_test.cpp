@@ -29,7 +29,8 @@ TEST(ReliabilityCases, ShippedTableParsesWithUniqueIdsAndBothProfiles) {
     EXPECT_GT(exchange, 10);
     EXPECT_LT(static_cast<std::size_t>(exchange), cases.size());
     // base64 requests decode to raw bytes above 0x7f
-    auto ff = std::find_if(cases.begin(), cases.end(), [](const auto& c) { return c.id == "6-spaceFF"; });
+    auto ff = std::find_if(cases.begin(), cases.end(),
+                           [](const auto& c) { return c.id == "6-spaceFF"; });
     ASSERT_NE(ff, cases.end());
     EXPECT_NE(ff->request.find("Transfer-Encoding:\xff" "chunked"), std::string::npos);
 }
