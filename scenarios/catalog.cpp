@@ -86,6 +86,11 @@ void validate_deeply(const scenario& s) {
                              "node1_https_port", "node2_port", "node2_https_port"})
         placeholders.set(name, ++port);
     placeholders.set("proxy_addr", "127.0.0.1");
+    if (s.recording_backend) {
+        placeholders.set("recording_backend_addr", "127.0.0.1");
+        placeholders.set("recording_backend_port", ++port);
+        placeholders.set("recording_backend_host", "127.0.0.1:" + std::to_string(port));
+    }
     // Real certificate files, since the proxy's parser loads what its config names.
     auto scratch = std::filesystem::temp_directory_path() / "gatehouse-validate";
     std::filesystem::create_directories(scratch);

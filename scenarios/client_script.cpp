@@ -5,6 +5,9 @@
 #include "load/http_client.hpp"
 #include "load/results.hpp"
 #include "net/http_message.hpp"
+#include "scenarios/raw_exchange.hpp"
+#include "scenarios/recording_backend.hpp"
+#include "scenarios/reliability_cases.hpp"
 #include "scenarios/topology.hpp"
 
 #include <iomanip>
@@ -99,6 +102,8 @@ public:
                     trace("barrier", "waiting at " + st.args["name"].get<std::string>());
                     co_await context_.meeting->arrive(st.args["name"].get<std::string>(),
                                                       st.args.value("count", std::size_t{0}));
+                } else if (st.kind == "send_cases") {
+                    co_await send_cases(st);
                 } else if (st.kind == "close") {
                     client_.drop_connection();
                     trace("close", "connection closed");
@@ -312,6 +317,78 @@ private:
             bool closed = last_.status == 0 || (connection && icontains(*connection, "close"));
             check(st, repetition, "connection closed", closed == want, want ? "closed" : "kept open",
                   closed ? "closed" : "kept open");
+        }
+    }
+
+    // Sends every case of the step's profile on a fresh connection and judges it. The back end's
+    // bytes of a case are those that arrived from its start until the back end holds no
+    // unfinished request (bounded), so late bytes of a forwarded request still count.
+    awaitable<void> send_cases(const step& st) {
+        const auto& args = st.args;
+        auto* backend = context_.world->recording();
+        std::vector<reliability_case> cases;
+        try {
+            if (!backend) throw case_table_error("the scenario has no recording back end");
+            cases = load_reliability_cases(args["file"].get<std::string>());
+        } catch (const case_table_error& e) {
+            check(st, 0, "case table", false, "readable", e.what());
+            co_return;
+        }
+        auto profile = args.value("profile", std::string());
+        auto only = args.value("only", std::vector<std::string>());
+        auto bound = scaled(args.value("timeout_s", 5.0));
+        trace("cases", "sending " + args["file"].get<std::string>() +
+                           (profile.empty() ? "" : " (profile " + profile + ")"));
+        asio::steady_timer pause(co_await asio::this_coro::executor);
+        for (const auto& c : cases) {
+            if (control_->stopped) co_return;
+            if (!only.empty() && std::find(only.begin(), only.end(), c.id) == only.end()) continue;
+            if (c.profile != profile) {
+                ++outcome_.cases_not_applicable;
+                continue;
+            }
+            auto mark = backend->now();
+            double start = now_ms();
+            auto exchange = co_await exchange_raw(endpoint_, c.request, bound, &control_->registry);
+            double end = now_ms();
+            auto settle_until = steady_clock::now() + std::chrono::milliseconds(250);
+            while (!backend->idle() && steady_clock::now() < settle_until) {
+                pause.expires_after(std::chrono::milliseconds(2));
+                co_await pause.async_wait(use_nothrow);
+            }
+            auto got = backend->since(mark);
+            auto verdict = judge(c, {.received = exchange.received,
+                                     .closed = exchange.closed,
+                                     .backend_bytes = std::move(got.bytes),
+                                     .backend_requests = got.requests});
+            if (!exchange.failure.empty()) {
+                verdict.passed = false;
+                verdict.problems.insert(verdict.problems.begin(), exchange.failure);
+            }
+            case_outcome outcome{.id = c.id,
+                                 .title = c.title,
+                                 .passed = verdict.passed,
+                                 .expected = describe_expectation(c.expect),
+                                 .observed = verdict.observed};
+            for (const auto& p : verdict.problems)
+                outcome.problems += (outcome.problems.empty() ? "" : "; ") + p;
+            trace("case", c.id + " " + c.title + ": " + verdict.observed +
+                              (verdict.passed ? " ✓" : " ✗ " + outcome.problems),
+                  !verdict.passed);
+            outcome_.cases.push_back(std::move(outcome));
+
+            auto responses = parse_responses(exchange.received);
+            request_record record;
+            record.source = script_.name;
+            record.start_s = start / 1000;
+            record.end_s = end / 1000;
+            record.status = responses.empty() ? 0 : responses.front().status;
+            record.failure = !exchange.failure.empty() ? "connect"
+                             : responses.empty() && !exchange.closed ? "timeout"
+                                                                     : "";
+            record.latency_ms = end - start;
+            context_.requests->add(std::move(record));
+            ++outcome_.requests;
         }
     }
 

@@ -2,7 +2,9 @@
 // Runs one client script of a scenario, in the spirit of HAProxy's reg-tests: send a request,
 // expect things of the response, wait, meet the other clients at a barrier, close. Requests go
 // through gatehouse::load's HTTP client (keep-alive, cookies, NTLM/Basic, TLS), every request is
-// recorded, and every step lands in the client's trace for the report.
+// recorded, and every step lands in the client's trace for the report. A send_cases step sends
+// the reliability case table (scenarios/reliability_cases.hpp) as raw bytes and judges each
+// case on what the client got and what the recording back end received.
 
 #include "load/stream_registry.hpp"
 #include "net/awaitable.hpp"
@@ -41,8 +43,20 @@ private:
     std::map<std::string, barrier> barriers_;
 };
 
+// One case of the reliability table as a send_cases step judged it.
+struct case_outcome {
+    std::string id{};
+    std::string title{};
+    bool passed = false;
+    std::string expected{};
+    std::string observed{};
+    std::string problems{};  // "; "-separated, empty when passed
+};
+
 struct client_outcome {
     reports::client_trace trace{};
+    std::vector<case_outcome> cases{};      // send_cases steps, in order
+    std::size_t cases_not_applicable = 0;   // cases of another profile than the step's
     std::vector<reports::expectation_result> failed_expects{};  // one per failed check
     std::size_t checks = 0;
     std::size_t requests = 0;

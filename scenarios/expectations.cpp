@@ -201,6 +201,25 @@ observation observe(const expectation& e, const evaluation_context& c) {
                 std::to_string(it->second.failed_expects.size()) + " of " +
                     std::to_string(it->second.checks) + " checks failed" + first};
     }
+    if (e.kind == "reliability_cases") {
+        auto client = args["client"].get<std::string>();
+        auto it = c.clients.find(client);
+        if (it == c.clients.end()) return {nan, "client " + client + " did not run"};
+        const auto& outcome = it->second;
+        if (outcome.cases.empty()) return {nan, "no case was sent"};
+        std::size_t failed = 0;
+        std::string list;
+        for (const auto& k : outcome.cases) {
+            if (k.passed) continue;
+            ++failed;
+            list += "\n        " + k.id + " (" + k.title + "): " + k.problems;
+        }
+        return {static_cast<double>(failed),
+                std::to_string(failed) + " of " + std::to_string(outcome.cases.size()) +
+                    " cases failed, " + std::to_string(outcome.cases.size() - failed) +
+                    " passed, " + std::to_string(outcome.cases_not_applicable) +
+                    " of another profile not sent" + list};
+    }
     if (e.kind == "long_polls") {
         auto server = args.value("server", std::string());
         bool completed = args["outcome"] == "completed";

@@ -41,7 +41,7 @@ struct sut_variant {
 };
 
 struct step {
-    std::string kind{};      // send, expect, wait, barrier, close
+    std::string kind{};      // send, expect, wait, barrier, close, send_cases
     nlohmann::json args{};
     std::string label{};     // optional name, referred to by expectations
     std::string path{};      // "clients[0].steps[3]"
@@ -94,6 +94,9 @@ struct scenario {
     double timeout_s = 120;      // wall-clock bound for the whole scenario
     std::map<std::string, std::string> vars{};  // the scenario's own ${…} values (templates)
     nlohmann::json fleet{};
+    // A back end that answers 200 to every complete request and records every byte it gets
+    // (scenarios/recording_backend.hpp), for send_cases steps: ${recording_backend_host} …
+    bool recording_backend = false;
     std::map<std::string, sut_variant> sut{};
     std::vector<client_script> clients{};
     std::vector<load_phase> load{};

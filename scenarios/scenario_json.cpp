@@ -2,6 +2,8 @@
 
 #include "scenarios/scenario.hpp"
 
+#include "scenarios/reliability_cases.hpp"
+
 #include <algorithm>
 #include <fstream>
 #include <set>
@@ -41,6 +43,9 @@ const std::vector<kind_schema>& step_schemas() {
           {"body_contains", type::string, false}, {"server", type::string, false},
           {"latency_ms", type::string, false}, {"closed", type::boolean, false}}},
         {"wait", {{"s", type::number, true}}},
+        {"send_cases",
+         {{"file", type::string, true}, {"profile", type::string, false},
+          {"only", type::array, false}, {"timeout_s", type::number, false}}},
         {"barrier", {{"name", type::string, true}, {"count", type::integer, false}}},
         {"close", {}},
     };
@@ -92,6 +97,7 @@ const std::vector<kind_schema>& expectation_schemas() {
         {"affinity", {{"client", type::string, true}}},
         {"client_failures", {{"client", type::string, true}}},
         {"long_polls", {{"server", type::string, false}, {"outcome", type::string, true}}},
+        {"reliability_cases", {{"client", type::string, true}}},
     };
     return schemas;
 }
@@ -254,6 +260,33 @@ private:
     const std::filesystem::path& file_;
 };
 
+// A send_cases step: its case file exists and parses (the path becomes absolute), its profile is
+// one the file knows, the scenario has the recording back end the cases are judged on.
+void check_case_step(const parser& p, const scenario& s, const client_script& script, step& st) {
+    auto path = st.path + ".send_cases";
+    if (!s.recording_backend)
+        p.fail(path, "needs \"recording_backend\": true (the cases are judged on its bytes)");
+    if (script.tls) p.fail(path, "sends raw bytes over plain TCP: the client cannot be tls");
+    auto file = s.file.parent_path() / st.args["file"].get<std::string>();
+    std::vector<reliability_case> cases;
+    try {
+        cases = load_reliability_cases(file);
+    } catch (const case_table_error& e) {
+        p.fail(path + ".file", e.what());
+    }
+    st.args["file"] = std::filesystem::absolute(file).lexically_normal().string();
+    auto profile = st.args.value("profile", std::string());
+    if (profile != "" && profile != "exchange")
+        p.fail(path + ".profile", "must be \"\" (a plain proxy) or \"exchange\"");
+    for (const auto& id : st.args.value("only", nlohmann::json::array())) {
+        bool known = id.is_string() && std::any_of(cases.begin(), cases.end(), [&](const auto& c) {
+                         return c.id == id.get<std::string>();
+                     });
+        if (!known) p.fail(path + ".only", "the case file has no case " + id.dump());
+    }
+    if (st.args.value("timeout_s", 1.0) <= 0) p.fail(path + ".timeout_s", "must be > 0");
+}
+
 std::string describe(const expectation& e) {
     std::ostringstream out;
     out << e.kind;
@@ -293,7 +326,7 @@ scenario parse_scenario(const json& doc, const std::filesystem::path& file) {
     parser p(file);
     p.only_keys(doc, "$",
                 {"title", "description", "tags", "time_scale", "duration_s", "timeout_s", "vars", "fleet",
-                 "sut", "clients", "load", "timeline", "expect"});
+                 "recording_backend", "sut", "clients", "load", "timeline", "expect"});
     scenario s;
     s.file = file;
     s.id = file.stem().string();
@@ -322,6 +355,7 @@ scenario parse_scenario(const json& doc, const std::filesystem::path& file) {
     if (!doc.contains("fleet")) p.fail("$.fleet", "is required");
     s.fleet = doc.at("fleet");
     if (!s.fleet.is_object()) p.fail("$.fleet", "must be an object (the fake-CAS fleet config)");
+    s.recording_backend = p.get<bool>(doc, "$", "recording_backend", false);
 
     if (!doc.contains("sut")) p.fail("$.sut", "is required");
     const auto& sut = doc.at("sut");
@@ -399,6 +433,7 @@ scenario parse_scenario(const json& doc, const std::filesystem::path& file) {
             }
             if (st.kind == "wait" && st.args["s"].get<double>() < 0)
                 p.fail(step_path + ".wait.s", "must not be negative");
+            if (st.kind == "send_cases") check_case_step(p, s, script, st);
             script.steps.push_back(std::move(st));
         }
         s.clients.push_back(std::move(script));

@@ -7,6 +7,7 @@
 #include "net/http_message.hpp"
 #include "proxy/config.hpp"
 #include "proxy/proxy_server.hpp"
+#include "scenarios/recording_backend.hpp"
 #include "scenarios/vip.hpp"
 
 #include <fstream>
@@ -84,6 +85,15 @@ void topology::start() {
     std::filesystem::create_directories(options_.work_dir);
     for (const auto& [name, value] : scenario_.vars) vars_.set(name, value);
     start_fleet();
+    if (scenario_.recording_backend) {
+        recording_ = std::make_unique<recording_backend>();
+        recording_->start();
+        auto endpoint = recording_->endpoint();
+        vars_.set("recording_backend_addr", endpoint.address().to_string());
+        vars_.set("recording_backend_port", endpoint.port());
+        vars_.set("recording_backend_host",
+                  endpoint.address().to_string() + ":" + std::to_string(endpoint.port()));
+    }
     vars_.set("proxy_addr", "127.0.0.1");
     vars_.set("proxy_port", reserve_port());
     vars_.set("proxy_https_port", reserve_port());
@@ -227,6 +237,7 @@ void topology::stop() {
     for (auto& n : nodes_)
         if (n && n->running()) n->stop(std::chrono::milliseconds(500));
     if (external_) external_->stop();
+    if (recording_) recording_->stop();
     if (fleet_ && fleet_->running()) fleet_->stop();
 }
 

@@ -1,5 +1,6 @@
 #pragma once
-// The running world of one scenario: the fake-CAS fleet (in-process), the system under test
+// The running world of one scenario: the fake-CAS fleet (in-process) and, when asked for, the
+// recording back end of the reliability case table, the system under test
 // (the embedded gatehouse proxy — one node, or an HA pair behind the VIP stand-in — a separate
 // gatehouse-proxy process, HAProxy or nginx), and the variables that name their addresses.
 // It also carries out the timeline's actions on them.
@@ -25,6 +26,7 @@ class proxy_server;
 
 namespace gatehouse::scenarios {
 
+class recording_backend;
 class vip;
 
 // How to run the system under test.
@@ -59,6 +61,8 @@ public:
 
     const variables& vars() const noexcept { return vars_; }
     fake_cas::fleet& fleet() { return *fleet_; }
+    // The scenario's recording back end (its `recording_backend`), or nullptr.
+    recording_backend* recording() const noexcept { return recording_.get(); }
     // Where clients connect (the VIP of an HA pair).
     tcp::endpoint entry(bool tls) const;
     // Trust for clients talking TLS to the proxy (the lab authority's certificate, PEM).
@@ -99,6 +103,7 @@ private:
     nlohmann::json current_config_;  // gatehouse: the config as last applied (unexpanded)
 
     std::unique_ptr<fake_cas::fleet> fleet_;
+    std::unique_ptr<recording_backend> recording_;
     // embedded: one proxy per HA node, and the VIP in front of a pair
     std::vector<std::unique_ptr<proxy::proxy_server>> nodes_;
     std::vector<variables> node_vars_;

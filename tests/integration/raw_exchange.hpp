@@ -10,7 +10,6 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
-#include <vector>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -74,36 +73,6 @@ inline std::string exchange_raw(const tcp::endpoint& to, const std::string& byte
     }
     ::close(fd);
     return received;
-}
-
-struct parsed_response {
-    unsigned status = 0;
-    bool close = false;
-};
-
-// Splits the bytes a client received into responses (Content-Length or chunked bodies, as the
-// proxy writes them).
-inline std::vector<parsed_response> parse_responses(std::string_view bytes) {
-    std::vector<parsed_response> out;
-    while (bytes.starts_with("HTTP/1.")) {
-        auto end = bytes.find("\r\n\r\n");
-        if (end == std::string_view::npos || bytes.size() < 12) break;
-        std::string head = lower(std::string(bytes.substr(0, end + 2)));
-        parsed_response r;
-        r.status = static_cast<unsigned>(std::stoi(std::string(bytes.substr(9, 3))));
-        r.close = head.find("\r\nconnection: close\r\n") != std::string::npos;
-        bytes.remove_prefix(end + 4);
-        auto cl = head.find("\r\ncontent-length:");
-        if (cl != std::string::npos) {
-            auto n = std::stoull(head.substr(cl + 17));
-            bytes.remove_prefix(std::min<std::size_t>(n, bytes.size()));
-        } else if (head.find("\r\ntransfer-encoding: chunked\r\n") != std::string::npos) {
-            auto last = bytes.find("\r\n0\r\n\r\n");
-            bytes.remove_prefix(last == std::string_view::npos ? bytes.size() : last + 7);
-        }
-        out.push_back(r);
-    }
-    return out;
 }
 
 }  // namespace gatehouse::test

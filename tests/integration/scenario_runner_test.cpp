@@ -64,5 +64,42 @@ TEST(ScenarioRunner, ScenarioTheSystemCannotRunIsUnsupportedWithItsReason) {
     EXPECT_NE(r.reason.find("active health checks"), std::string::npos) << r.reason;
 }
 
+TEST(ScenarioRunner, ReliabilityCaseTablePassesAgainstGatehouse) {
+    auto s = load_scenario(catalog / "reliability-cases.json");
+    auto r = run_scenario(s, options_for("cases"));
+    EXPECT_EQ(r.outcome, reports::verdict::passed) << r.reason;
+    ASSERT_EQ(r.expectations.size(), 1u);
+    EXPECT_NE(r.expectations[0].observed.find("0 of "), std::string::npos)
+        << r.expectations[0].observed;
+    ASSERT_EQ(r.traces.size(), 1u);
+    auto cases = std::count_if(r.traces[0].steps.begin(), r.traces[0].steps.end(),
+                               [](const auto& step) { return step.kind == "case"; });
+    EXPECT_GT(cases, 100);
+}
+
+TEST(ScenarioRunner, ReliabilityCaseTableNamesTheCasesAProxyFails) {
+    auto s = load_scenario(catalog / "reliability-cases.json");
+    // A body limit above the case's 2 MB declaration: case 52's request is forwarded, not 413.
+    s.sut["gatehouse"].config["request_filtering"]["max_allowed_content_length"] = 4000000;
+    s.clients[0].steps[0].args["only"] = {"1", "52"};
+    auto r = run_scenario(s, options_for("cases-broken"));
+    EXPECT_EQ(r.outcome, reports::verdict::failed);
+    ASSERT_EQ(r.expectations.size(), 1u);
+    const auto& e = r.expectations[0];
+    EXPECT_FALSE(e.passed);
+    EXPECT_NE(e.observed.find("1 of 2 cases failed"), std::string::npos) << e.observed;
+    EXPECT_NE(e.observed.find("52 (Declared body over the limit)"), std::string::npos)
+        << e.observed;
+}
+
+TEST(ScenarioRunner, ExchangeCasesAreNotApplicableToPeersWithoutThePreset) {
+    auto s = load_scenario(catalog / "reliability-cases-exchange.json");
+    auto o = options_for("cases-haproxy");
+    o.sut = sut_mode::haproxy;
+    auto r = run_scenario(s, o);
+    EXPECT_EQ(r.outcome, reports::verdict::unsupported);
+    EXPECT_NE(r.reason.find("R1-R12"), std::string::npos) << r.reason;
+}
+
 }  // namespace
 }  // namespace gatehouse::scenarios

@@ -146,5 +146,24 @@ TEST_F(fixture, AnExpectationWithNothingToMeasureFails) {
     EXPECT_NE(r.observed.find("no responses"), std::string::npos);
 }
 
+TEST_F(fixture, ReliabilityCasesCountsFailedCasesAndNamesEachWithItsReason) {
+    client_outcome grader;
+    grader.cases.push_back({.id = "1", .title = "CL+TE", .passed = true});
+    grader.cases.push_back({.id = "52", .title = "Declared body over the limit", .passed = false,
+                            .problems = "status 200"});
+    grader.cases_not_applicable = 3;
+    context.clients["grader"] = grader;
+    auto r = evaluate(make("reliability_cases", {{"client", "grader"}}, "== 0"), context);
+    EXPECT_FALSE(r.passed);
+    EXPECT_EQ(r.observed,
+              "1 — 1 of 2 cases failed, 1 passed, 3 of another profile not sent\n"
+              "        52 (Declared body over the limit): status 200");
+    context.clients["grader"].cases.pop_back();
+    auto none_failed = make("reliability_cases", {{"client", "grader"}}, "== 0");
+    EXPECT_TRUE(evaluate(none_failed, context).passed);
+    context.clients["grader"].cases.clear();  // nothing sent is never a pass
+    EXPECT_FALSE(evaluate(none_failed, context).passed);
+}
+
 }  // namespace
 }  // namespace gatehouse::scenarios

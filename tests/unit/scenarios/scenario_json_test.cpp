@@ -114,5 +114,38 @@ TEST(ScenarioJson, NoTrafficIsAnError) {
     EXPECT_NE(error_of(doc).find("nothing would send traffic"), std::string::npos);
 }
 
+TEST(ScenarioJson, CaseTableStepsNeedTheRecordingBackEndAndAReadableTable) {
+    // The scenario file sits in scenarios/catalog/, the table in tests/data/.
+    std::string file = GATEHOUSE_SOURCE_DIR "/scenarios/catalog/cases.json";
+    auto doc = minimal();
+    doc["clients"][0]["steps"] = nlohmann::json::parse(
+        R"([{"send_cases": {"file": "../../tests/data/reliability_cases.json"}}])");
+    auto without = [&] {
+        try {
+            parse_scenario(doc, file);
+        } catch (const scenario_error& e) {
+            return std::string(e.what());
+        }
+        return std::string("accepted");
+    };
+    EXPECT_NE(without().find("$.clients[0].steps[0].send_cases: needs \"recording_backend\""),
+              std::string::npos)
+        << without();
+    doc["recording_backend"] = true;
+    auto s = parse_scenario(doc, file);
+    // The table's path is resolved against the scenario file once, at parse time.
+    EXPECT_EQ(s.clients[0].steps[0].args["file"],
+              std::filesystem::path(GATEHOUSE_SOURCE_DIR "/tests/data/reliability_cases.json")
+                  .lexically_normal()
+                  .string());
+    doc["clients"][0]["steps"][0]["send_cases"]["only"] = {"1", "no-such-case"};
+    EXPECT_NE(without().find("send_cases.only: the case file has no case \"no-such-case\""),
+              std::string::npos)
+        << without();
+    doc["clients"][0]["steps"][0]["send_cases"].erase("only");
+    doc["clients"][0]["steps"][0]["send_cases"]["file"] = "missing.json";
+    EXPECT_NE(without().find("send_cases.file: "), std::string::npos) << without();
+}
+
 }  // namespace
 }  // namespace gatehouse::scenarios
