@@ -8,7 +8,9 @@ namespace gatehouse::load {
 
 namespace {
 
-double ms(std::uint64_t us) { return static_cast<double>(us) / 1000.0; }
+double ms(std::uint64_t us) {
+    return static_cast<double>(us) / 1000.0;
+}
 
 std::string ms_text(std::uint64_t us) {
     char text[32];
@@ -48,7 +50,9 @@ reports::latency_summary summary_of(const request_counts& c, double duration_s) 
 }
 
 // URL lists and log replays count every status >= 400 as an error, 401 included.
-bool with_401(const run_results& r) { return r.workload == "urls" || r.workload == "w3c"; }
+bool with_401(const run_results& r) {
+    return r.workload == "urls" || r.workload == "w3c";
+}
 
 reports::timeline_point point_of(const second_sample& s, double t_s, bool with_401) {
     return {.t_s = t_s,
@@ -72,8 +76,7 @@ std::vector<reports::timeline_point> timeline_of(const run_results& r) {
     for (const auto& s : r.timeline) {
         for (; next < s.unix_second; ++next)
             points.push_back({.t_s = static_cast<double>(next - first)});
-        points.push_back(
-            point_of(s, static_cast<double>(s.unix_second - first), with_401(r)));
+        points.push_back(point_of(s, static_cast<double>(s.unix_second - first), with_401(r)));
         next = s.unix_second + 1;
     }
     return points;
@@ -95,9 +98,9 @@ std::vector<reports::fact> facts_of(const run_results& r) {
         facts.push_back({.name = std::move(name), .value = std::move(value)});
     };
     add("target", r.target);
-    add("workload", r.workload + ", " + r.model + " model" +
-                        (r.processes > 1 ? ", " + std::to_string(r.processes) + " processes merged"
-                                         : ""));
+    add("workload",
+        r.workload + ", " + r.model + " model" +
+            (r.processes > 1 ? ", " + std::to_string(r.processes) + " processes merged" : ""));
     const auto& it = r.iterations;
     add("iterations", std::to_string(it.started) + " started, " + std::to_string(it.completed) +
                           " completed, " + std::to_string(it.failed) + " failed, " +
@@ -116,8 +119,8 @@ std::vector<reports::fact> facts_of(const run_results& r) {
     }
     std::string statuses;
     for (const auto& [status, n] : r.totals.by_status)
-        statuses += (statuses.empty() ? "" : ", ") + std::to_string(status) + " ×" +
-                    std::to_string(n);
+        statuses +=
+            (statuses.empty() ? "" : ", ") + std::to_string(status) + " ×" + std::to_string(n);
     if (!statuses.empty()) add("responses by status", statuses);
     std::string failures;
     for (std::size_t i = 0; i < failure_kinds; ++i)
@@ -127,8 +130,8 @@ std::vector<reports::fact> facts_of(const run_results& r) {
                         std::to_string(r.totals.by_failure[i]);
     if (!failures.empty()) add("requests without a response", failures);
     if (r.interrupted_requests > 0)
-        add("interrupted requests", std::to_string(r.interrupted_requests) +
-                                        " (in flight at the end; not errors)");
+        add("interrupted requests",
+            std::to_string(r.interrupted_requests) + " (in flight at the end; not errors)");
     add("bytes", std::to_string(r.totals.bytes_sent) + " sent, " +
                      std::to_string(r.totals.bytes_received) + " received");
     std::string counters;
@@ -177,8 +180,7 @@ reports::scenario_result to_scenario_result(const run_results& r, const report_o
     s.summary = summary_of(r.totals, s.duration_s);
     s.facts = facts_of(r);
     if (r.profiles.size() > 1)  // one profile's row would repeat the totals
-        s.breakdowns.push_back(
-            breakdown_of("Per profile", r.profiles, s.duration_s, with_401(r)));
+        s.breakdowns.push_back(breakdown_of("Per profile", r.profiles, s.duration_s, with_401(r)));
     if (!r.urls.empty())
         s.breakdowns.push_back(breakdown_of("Per step or URL", r.urls, s.duration_s, with_401(r)));
     s.timeline = timeline_of(r);
@@ -190,9 +192,8 @@ reports::scenario_result to_scenario_result(const run_results& r, const report_o
         {.name = "error rate",
          .passed = passed,
          .expected = limit > 0 ? "≤ " + percent(limit) : std::string("no errors"),
-         .observed = percent(rate) + " (" +
-                     std::to_string(r.totals.errors) + " of " + std::to_string(r.totals.requests) +
-                     ")",
+         .observed = percent(rate) + " (" + std::to_string(r.totals.errors) + " of " +
+                     std::to_string(r.totals.requests) + ")",
          .where = "whole run"});
     s.outcome = passed ? reports::verdict::passed : reports::verdict::failed;
     if (!passed) s.reason = "error rate " + s.expectations.back().observed;

@@ -259,7 +259,8 @@ std::string run_time_scale(const report& r) {
 void write_run(std::ostream& out, const report& r) {
     out << "<p class=\"run\">System under test: <strong>" << escape_xml(r.run.sut) << "</strong>";
     if (!r.run.catalog.empty()) out << " · catalog " << escape_xml(r.run.catalog);
-    out << " · started " << escape_xml(r.run.started_at) << " on " << escape_xml(r.run.host);
+    out << " · started " << escape_xml(r.run.started_at);
+    if (!r.run.host.empty()) out << " on " << escape_xml(r.run.host);
     if (auto scale = run_time_scale(r); !scale.empty()) out << " · time scale " << scale;
     out << " · " << escape_xml(r.run.tool) << ' ' << escape_xml(r.run.version) << "</p>\n";
 }

@@ -49,7 +49,8 @@ dump_dom run & first=$!
 dump_dom load & second=$!
 wait "$first" || fail "run.html: chromium exited with an error: $(tail -n 3 "$work/run.log")"
 wait "$second" || fail "load.html: chromium exited with an error: $(tail -n 3 "$work/load.log")"
-dump_dom broken || fail "broken.html: chromium exited with an error: $(tail -n 3 "$work/broken.log")"
+dump_dom broken ||
+    fail "broken.html: chromium exited with an error: $(tail -n 3 "$work/broken.log")"
 
 root() { grep -o '<html[^>]*>' "$work/$1.dom" | head -n 1; }
 count() { grep -o "$2" "$work/$1.dom" | wc -l; }
@@ -59,12 +60,12 @@ count() { grep -o "$2" "$work/$1.dom" | wc -l; }
 check() {
     page=$1
     tag=$(root "$page")
-    case "$tag" in *'data-ready="1"'*) ;; *) fail "$page: the page script did not finish: $tag" ;; esac
+    case "$tag" in *'data-ready="1"'*) ;; *) fail "$page: the script did not finish: $tag" ;; esac
     case "$tag" in *data-script-error*) fail "$page: script error: $tag" ;; esac
     case "$tag" in *"data-charts=\"$2\""*) ;; *) fail "$page: expected $2 charts: $tag" ;; esac
-    case "$tag" in *"data-series=\"$3\""*) ;; *) fail "$page: expected $3 drawn series: $tag" ;; esac
+    case "$tag" in *"data-series=\"$3\""*) ;; *) fail "$page: expected $3 series: $tag" ;; esac
     case "$tag" in *"data-bars=\"$4\""*) ;; *) fail "$page: expected $4 bars: $tag" ;; esac
-    [ "$(count "$page" '<svg[^>]*class="chart"')" -eq "$2" ] || fail "$page: <svg> charts in the DOM"
+    [ "$(count "$page" '<svg[^>]*class="chart"')" -eq "$2" ] || fail "$page: <svg> charts in DOM"
     [ "$(count "$page" '<polyline class="series"')" -eq "$3" ] || fail "$page: series in the DOM"
 }
 
@@ -72,7 +73,8 @@ check() {
 # latency (p50, p99) and requests per server (bars over 45 + 1 seconds, two servers at first).
 check run 6 6 63
 [ "$(count run '<g class="marker">')" -eq 3 ] || fail "run: the health action on its 3 charts"
-grep -q '<details class="trace" open="">' "$work/run.dom" || fail "run: the failed trace is not open"
+grep -q '<details class="trace" open="">' "$work/run.dom" ||
+    fail "run: the failed trace is not open"
 # Load results: traffic (requests, 401, 404), latency (p50, p99), schedule lag (p50, p99).
 check load 3 7 0
 grep -q '<caption>Per step or URL</caption>' "$work/load.dom" || fail "load: no per-URL table"

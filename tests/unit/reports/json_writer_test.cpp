@@ -79,7 +79,8 @@ TEST(JsonWriter, MissingFieldIsNamedByItsPath) {
         read(doc.dump());
         FAIL() << "accepted a breakdown row without its summary";
     } catch (const report_error& e) {
-        EXPECT_STREQ(e.what(), "results.json: $.scenarios[0].breakdowns[0].rows[0].summary: missing");
+        EXPECT_STREQ(e.what(),
+                     "results.json: $.scenarios[0].breakdowns[0].rows[0].summary: missing");
     }
 }
 
