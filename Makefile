@@ -14,7 +14,8 @@ SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Build and test dependencies, all from Debian 12.
 PACKAGES := cmake ninja-build g++ pkg-config libboost1.81-dev libssl-dev openssl \
             nlohmann-json3-dev libcli11-dev libpugixml-dev libgtest-dev libgmock-dev \
-            libbenchmark-dev curl ccache python3-exchangelib slowhttptest sslscan
+            libbenchmark-dev curl ccache python3-exchangelib slowhttptest sslscan \
+            chromium
 BENCH_PACKAGES := haproxy nginx wrk python3
 FUZZ_PACKAGES := clang-14 libclang-rt-14-dev
 FUZZ_SECONDS ?= 20

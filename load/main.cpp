@@ -4,9 +4,11 @@
 #include "load/errors.hpp"
 #include "load/plan_text.hpp"
 #include "load/result_json.hpp"
+#include "load/result_report.hpp"
 #include "load/runner.hpp"
 #include "load/summary.hpp"
 #include "net/log.hpp"
+#include "reports/writers.hpp"
 
 #include <atomic>
 #include <csignal>
@@ -23,6 +25,8 @@ namespace {
 using namespace gatehouse;
 using namespace gatehouse::load;
 
+constexpr const char* version = "0.1.0";
+
 std::atomic<bool> interrupted{false};
 
 extern "C" void on_interrupt(int) {
@@ -38,7 +42,7 @@ std::string read_file(const std::string& path, const char* option) {
 }
 
 struct run_args {
-    std::string target, host, sni, ca, profile, urls, log, model, stages, out;
+    std::string target, host, sni, ca, profile, urls, log, model, stages, out, html;
     std::string duration, count_text, graceful = "2s", think = "0", connect_timeout = "5s";
     std::string timeout = "60s", expect_wait = "1s", user_agent, auth = "none";
     std::string user = "user{n}", domain = "CONTOSO", password = "P@ssw0rd";
@@ -137,6 +141,24 @@ plan make_plan(const run_args& a) {
     return p;
 }
 
+std::string host_name() {
+    char name[256] = {};
+    gethostname(name, sizeof name - 1);
+    return name;
+}
+
+// The HTML report of a run: the same charts as a scenario report (docs/reports.md).
+void write_html_report(const run_results& results, const run_args& a) {
+    std::ofstream out(a.html, std::ios::trunc);
+    if (!out) throw load_error(exit_code::cannot_write, a.html + ": cannot open for writing");
+    report_options options{.max_error_rate = std::max(0.0, a.max_error_rate),
+                           .version = version,
+                           .host = host_name()};
+    reports::write_html(to_report(results, options), out);
+    out.flush();
+    if (!out) throw load_error(exit_code::cannot_write, a.html + ": write failed");
+}
+
 int run_command(const run_args& a) {
     net::log_level level;
     if (!net::parse_log_level(a.log_level, level))
@@ -183,6 +205,7 @@ int run_command(const run_args& a) {
     watcher.join();
     if (tty) std::cerr << '\n';
     if (!a.out.empty()) write_results(results, a.out);
+    if (!a.html.empty()) write_html_report(results, a);
     if (!a.quiet) write_summary(std::cout, results);
     if (interrupted) return static_cast<int>(exit_code::interrupted);
     if (a.max_error_rate >= 0 && results.totals.requests > 0 &&
@@ -254,6 +277,7 @@ int main_impl(int argc, char** argv) {
     run->add_option("--day-length", a.day_length, "user-day: simulated day (default 8h)");
     run->add_option("--mix", a.mix, "user-day client mix, e.g. mapi:50,owa:20,activesync:30");
     run->add_option("-o,--out", a.out, "write results (JSON) to this file");
+    run->add_option("--html", a.html, "write the HTML report to this file");
     run->add_option("--max-error-rate", a.max_error_rate, "exit 99 above this error fraction");
     run->add_flag("-q,--quiet", a.quiet, "no progress line, no summary");
     run->add_flag("--no-preflight", a.no_preflight, "skip the initial connection check");

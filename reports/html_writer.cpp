@@ -54,14 +54,30 @@ background:#f1f5f9;padding:8px;border-radius:6px}details{margin:8px 0}summary{cu
 label.filter{display:block;margin:8px auto}body.only-failed section.scenario.passed,
 body.only-failed tr.row.passed{display:none}.compare td.diff{background:#fff7ed}
 .side{display:grid;grid-template-columns:1fr 1fr;gap:8px}
+table.facts{width:auto;margin:6px 0}table.facts th{text-transform:none;font-size:13px}
+table.breakdown{margin:10px 0}caption{text-align:left;font-weight:600;padding:4px 0}
 )css";
 
-// Records script errors on the page itself (a headless browser test reads them back) and wires
-// the "only failures" filter.
+// Records script errors on the page itself and counts the charts the browser parsed as SVG, with
+// their drawn series (a headless browser test reads these back), and wires the "only failures"
+// filter.
 constexpr const char* script = R"js(
 (function(){
   var root=document.documentElement;
-  window.addEventListener('error',function(e){root.setAttribute('data-script-error',String(e.message));});
+  window.addEventListener('error',function(e){
+    root.setAttribute('data-script-error',String(e.message));
+  });
+  var charts=document.querySelectorAll('svg.chart'),parsed=0,series=0,bars=0;
+  for(var i=0;i<charts.length;++i){
+    if(!(charts[i] instanceof SVGSVGElement))continue;
+    ++parsed;
+    var lines=charts[i].querySelectorAll('polyline.series');
+    for(var k=0;k<lines.length;++k)if(lines[k].points.numberOfItems>0)++series;
+    bars+=charts[i].querySelectorAll('rect.bar').length;
+  }
+  root.setAttribute('data-charts',String(parsed));
+  root.setAttribute('data-series',String(series));
+  root.setAttribute('data-bars',String(bars));
   var box=document.getElementById('only-failed');
   if(box){box.addEventListener('change',function(){document.body.classList.toggle('only-failed',box.checked);});}
   root.setAttribute('data-ready','1');
@@ -82,6 +98,13 @@ const char* label_of(verdict v) {
         case verdict::unsupported: return "N/A";
     }
     return "?";
+}
+
+// 0.05 as "0.05", 1 as "1": as many digits as the scale has, up to six.
+std::string scale_text(double scale) {
+    std::ostringstream out;
+    out << std::setprecision(6) << scale;
+    return out.str();
 }
 
 std::string badge(verdict v) {
@@ -153,6 +176,30 @@ std::string latency_chart(const scenario_result& s, double width) {
     return render_svg(chart);
 }
 
+bool has_lag(const scenario_result& s) {
+    for (const auto& p : s.timeline)
+        if (p.lag_p99_ms > 0) return true;
+    return false;
+}
+
+// Open-model load: how late requests started against the generator's schedule.
+std::string lag_chart(const scenario_result& s, double width) {
+    line_chart chart{.title = "Schedule lag of the load generator",
+                     .y_unit = "ms",
+                     .series = {},
+                     .markers = markers_of(s),
+                     .x_end = timeline_end(s),
+                     .width = width};
+    chart_series p50{"p50", {}}, p99{"p99", {}};
+    const double half = bucket_width(s) / 2;
+    for (const auto& p : s.timeline) {
+        p50.points.emplace_back(p.t_s + half, p.lag_p50_ms);
+        p99.points.emplace_back(p.t_s + half, p.lag_p99_ms);
+    }
+    chart.series = {std::move(p50), std::move(p99)};
+    return render_svg(chart);
+}
+
 std::string distribution_chart(const scenario_result& s, double width) {
     stacked_bar_chart chart{.title = "Requests per back-end server",
                             .y_unit = "per s",
@@ -198,12 +245,48 @@ void write_totals(std::ostream& out, const report& r) {
         << fixed(t.duration_s, 1) << " s</span></div>\n";
 }
 
+// The run's time scale: the one given for every scenario, the one they all share, or none when
+// each scenario ran at its own (shown in its section then).
+std::string run_time_scale(const report& r) {
+    if (r.run.time_scale > 0) return scale_text(r.run.time_scale);
+    std::set<double> scales;
+    for (const auto& s : r.scenarios)
+        if (s.time_scale > 0) scales.insert(s.time_scale);
+    if (scales.size() == 1) return scale_text(*scales.begin());
+    return scales.empty() ? std::string() : "per scenario";
+}
+
 void write_run(std::ostream& out, const report& r) {
-    out << "<p class=\"run\">System under test: <strong>" << escape_xml(r.run.sut)
-        << "</strong> · catalog " << escape_xml(r.run.catalog) << " · started "
-        << escape_xml(r.run.started_at) << " on " << escape_xml(r.run.host) << " · time scale "
-        << fixed(r.run.time_scale, 3) << " · " << escape_xml(r.run.tool) << ' '
-        << escape_xml(r.run.version) << "</p>\n";
+    out << "<p class=\"run\">System under test: <strong>" << escape_xml(r.run.sut) << "</strong>";
+    if (!r.run.catalog.empty()) out << " · catalog " << escape_xml(r.run.catalog);
+    out << " · started " << escape_xml(r.run.started_at);
+    if (!r.run.host.empty()) out << " on " << escape_xml(r.run.host);
+    if (auto scale = run_time_scale(r); !scale.empty()) out << " · time scale " << scale;
+    out << " · " << escape_xml(r.run.tool) << ' ' << escape_xml(r.run.version) << "</p>\n";
+}
+
+std::string error_text(const std::map<std::string, std::uint64_t>& errors) {
+    std::string text;
+    for (const auto& [key, n] : errors)
+        text += (text.empty() ? "" : ", ") + key + " ×" + std::to_string(n);
+    return text;
+}
+
+void write_breakdown(std::ostream& out, const breakdown& b) {
+    out << "<table class=\"breakdown\"><caption>" << escape_xml(b.title)
+        << "</caption><thead><tr><th>name</th><th>requests</th><th>errors</th><th>req/s</th>"
+           "<th>p50 ms</th><th>p90 ms</th><th>p99 ms</th><th>max ms</th><th>by kind</th>"
+           "</tr></thead><tbody>\n";
+    for (const auto& row : b.rows) {
+        const auto& m = row.summary;
+        out << "<tr><td>" << escape_xml(row.name) << "</td><td class=\"num\">" << m.requests
+            << "</td><td class=\"num\">" << m.errors << "</td><td class=\"num\">"
+            << fixed(m.throughput_rps, 1) << "</td><td class=\"num\">" << fixed(m.p50_ms, 2)
+            << "</td><td class=\"num\">" << fixed(m.p90_ms, 2) << "</td><td class=\"num\">"
+            << fixed(m.p99_ms, 2) << "</td><td class=\"num\">" << fixed(m.max_ms, 2)
+            << "</td><td>" << escape_xml(error_text(row.errors)) << "</td></tr>\n";
+    }
+    out << "</tbody></table>\n";
 }
 
 void write_scenario(std::ostream& out, const scenario_result& s) {
@@ -221,7 +304,16 @@ void write_scenario(std::ostream& out, const scenario_result& s) {
     out << "<p>" << s.summary.requests << " requests, " << s.summary.errors << " errors, "
         << fixed(s.summary.throughput_rps, 0) << " req/s, p50 " << fixed(s.summary.p50_ms, 1)
         << " ms, p99 " << fixed(s.summary.p99_ms, 1) << " ms, " << fixed(s.duration_s, 1)
-        << " s</p>\n";
+        << " s";
+    if (s.time_scale > 0) out << ", time scale " << scale_text(s.time_scale);
+    out << "</p>\n";
+    if (!s.facts.empty()) {
+        out << "<table class=\"facts\"><tbody>\n";
+        for (const auto& f : s.facts)
+            out << "<tr><th>" << escape_xml(f.name) << "</th><td>" << escape_xml(f.value)
+                << "</td></tr>\n";
+        out << "</tbody></table>\n";
+    }
 
     if (!s.expectations.empty()) {
         out << "<table class=\"expectations\"><thead><tr><th></th><th>expectation</th>"
@@ -236,8 +328,10 @@ void write_scenario(std::ostream& out, const scenario_result& s) {
     if (!s.timeline.empty()) {
         out << "<div class=\"charts\">" << traffic_chart(s, 1040) << latency_chart(s, 1040);
         if (has_distribution(s)) out << distribution_chart(s, 1040);
+        if (has_lag(s)) out << lag_chart(s, 1040);
         out << "</div>\n";
     }
+    for (const auto& b : s.breakdowns) write_breakdown(out, b);
     if (!s.actions.empty()) {
         out << "<ol class=\"actions\">";
         for (const auto& a : s.actions)
@@ -257,6 +351,12 @@ void write_scenario(std::ostream& out, const scenario_result& s) {
         out << "</tbody></table></details>\n";
     }
     out << "</section>\n";
+}
+
+// One side of a comparison: traffic and latency, when there is a timeline.
+std::string side_charts(const scenario_result& s) {
+    if (s.timeline.empty()) return {};
+    return traffic_chart(s, 520) + latency_chart(s, 520);
 }
 
 }  // namespace
@@ -332,12 +432,12 @@ void write_html_comparison(const report& left, const report& right, std::ostream
         out << "<section class=\"scenario " << to_string(l.outcome) << "\" id=\"" << anchor(l)
             << "\"><h2>" << escape_xml(l.id) << " — " << escape_xml(l.title) << "</h2>";
         out << "<div class=\"side\"><div>" << badge(l.outcome) << ' ' << escape_xml(left.run.sut)
-            << "<p class=\"reason\">" << escape_xml(l.reason) << "</p>" << traffic_chart(l, 520)
+            << "<p class=\"reason\">" << escape_xml(l.reason) << "</p>" << side_charts(l)
             << "</div><div>";
         if (it != by_id.end())
             out << badge(it->second->outcome) << ' ' << escape_xml(right.run.sut)
                 << "<p class=\"reason\">" << escape_xml(it->second->reason) << "</p>"
-                << traffic_chart(*it->second, 520);
+                << side_charts(*it->second);
         else
             out << "not run on " << escape_xml(right.run.sut);
         out << "</div></div></section>\n";

@@ -26,7 +26,19 @@ json to_json(const scenario_result& s) {
                             {"errors", p.errors},
                             {"p50_ms", p.p50_ms},
                             {"p99_ms", p.p99_ms},
-                            {"per_server", p.per_server}});
+                            {"per_server", p.per_server},
+                            {"lag_p50_ms", p.lag_p50_ms},
+                            {"lag_p99_ms", p.lag_p99_ms}});
+    json facts = json::array();
+    for (const auto& f : s.facts) facts.push_back({{"name", f.name}, {"value", f.value}});
+    json breakdowns = json::array();
+    for (const auto& b : s.breakdowns) {
+        json rows = json::array();
+        for (const auto& row : b.rows)
+            rows.push_back(
+                {{"name", row.name}, {"summary", to_json(row.summary)}, {"errors", row.errors}});
+        breakdowns.push_back({{"title", b.title}, {"rows", std::move(rows)}});
+    }
     json actions = json::array();
     for (const auto& a : s.actions)
         actions.push_back({{"at_s", a.at_s}, {"kind", a.kind}, {"label", a.label}});
@@ -54,7 +66,10 @@ json to_json(const scenario_result& s) {
             {"verdict", to_string(s.outcome)},
             {"reason", s.reason},
             {"duration_s", s.duration_s},
+            {"time_scale", s.time_scale},
             {"summary", to_json(s.summary)},
+            {"facts", std::move(facts)},
+            {"breakdowns", std::move(breakdowns)},
             {"expectations", std::move(expectations)},
             {"timeline", std::move(timeline)},
             {"actions", std::move(actions)},
@@ -94,6 +109,19 @@ public:
         return value;
     }
 
+    // Members added to version 1 later: absent in older files, checked when present.
+    template <class T>
+    T get_or(const json& object, const std::string& path, const char* key, T fallback) const {
+        if (!object.is_object() || !object.contains(key)) return fallback;
+        return get<T>(object, path, key);
+    }
+    const json& optional_array(const json& object, const std::string& path,
+                               const char* key) const {
+        static const json empty = json::array();
+        if (!object.is_object() || !object.contains(key)) return empty;
+        return array(object, path, key);
+    }
+
 private:
     std::string_view source_;
 };
@@ -121,7 +149,29 @@ scenario_result read_scenario(const reader& r, const json& j, const std::string&
     s.outcome = *v;
     s.reason = r.get<std::string>(j, path, "reason");
     s.duration_s = r.get<double>(j, path, "duration_s");
+    s.time_scale = r.get_or<double>(j, path, "time_scale", 0);
     s.summary = read_summary(r, r.member(j, path, "summary"), path + ".summary");
+    const auto& facts = r.optional_array(j, path, "facts");
+    for (std::size_t i = 0; i < facts.size(); ++i) {
+        auto p = path + ".facts[" + std::to_string(i) + "]";
+        s.facts.push_back(
+            {r.get<std::string>(facts[i], p, "name"), r.get<std::string>(facts[i], p, "value")});
+    }
+    const auto& breakdowns = r.optional_array(j, path, "breakdowns");
+    for (std::size_t i = 0; i < breakdowns.size(); ++i) {
+        auto p = path + ".breakdowns[" + std::to_string(i) + "]";
+        breakdown b;
+        b.title = r.get<std::string>(breakdowns[i], p, "title");
+        const auto& rows = r.array(breakdowns[i], p, "rows");
+        for (std::size_t k = 0; k < rows.size(); ++k) {
+            auto rp = p + ".rows[" + std::to_string(k) + "]";
+            b.rows.push_back(
+                {r.get<std::string>(rows[k], rp, "name"),
+                 read_summary(r, r.member(rows[k], rp, "summary"), rp + ".summary"),
+                 r.get<std::map<std::string, std::uint64_t>>(rows[k], rp, "errors")});
+        }
+        s.breakdowns.push_back(std::move(b));
+    }
     const auto& expectations = r.array(j, path, "expectations");
     for (std::size_t i = 0; i < expectations.size(); ++i) {
         auto p = path + ".expectations[" + std::to_string(i) + "]";
@@ -142,6 +192,8 @@ scenario_result read_scenario(const reader& r, const json& j, const std::string&
         point.p50_ms = r.get<double>(t, p, "p50_ms");
         point.p99_ms = r.get<double>(t, p, "p99_ms");
         point.per_server = r.get<std::map<std::string, std::uint64_t>>(t, p, "per_server");
+        point.lag_p50_ms = r.get_or<double>(t, p, "lag_p50_ms", 0);
+        point.lag_p99_ms = r.get_or<double>(t, p, "lag_p99_ms", 0);
         s.timeline.push_back(std::move(point));
     }
     const auto& actions = r.array(j, path, "actions");

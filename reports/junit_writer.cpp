@@ -68,7 +68,7 @@ void write_junit(const report& r, std::ostream& out) {
     property("sut", r.run.sut);
     property("tool", r.run.tool);
     property("version", r.run.version);
-    property("time_scale", seconds(r.run.time_scale));
+    if (r.run.time_scale > 0) property("time_scale", seconds(r.run.time_scale));
 
     const std::string classname = "gatehouse." + suite_name(r);
     for (const auto& s : r.scenarios) {

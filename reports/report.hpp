@@ -32,6 +32,10 @@ struct timeline_point {
     double p50_ms = 0;
     double p99_ms = 0;
     std::map<std::string, std::uint64_t> per_server{};  // requests each back end served
+    // Open-model load only: how late the requests that started in this bucket started (the
+    // load generator falling behind its schedule). Zero when not measured.
+    double lag_p50_ms = 0;
+    double lag_p99_ms = 0;
 };
 
 // Something the timeline did (health flip, drain, reload, node stop …), marked on charts.
@@ -72,6 +76,25 @@ struct latency_summary {
     double max_ms = 0;
 };
 
+// One row of a breakdown table: a load profile, a step or a URL.
+struct breakdown_row {
+    std::string name{};
+    latency_summary summary{};
+    std::map<std::string, std::uint64_t> errors{};  // keys as in timeline_point::errors
+};
+
+// A table of rows that share the scenario's timeline (per profile, per step or URL).
+struct breakdown {
+    std::string title{};  // "Per profile", "Per step or URL"
+    std::vector<breakdown_row> rows{};
+};
+
+// A labelled figure shown with the scenario's summary ("schedule": "600 due, 0 missed").
+struct fact {
+    std::string name{};
+    std::string value{};
+};
+
 struct scenario_result {
     std::string id{};           // file stem, e.g. "p01-eas-ping-timeout"
     std::string title{};
@@ -80,7 +103,10 @@ struct scenario_result {
     verdict outcome = verdict::passed;
     std::string reason{};       // why error/unsupported; the first failed expectation otherwise
     double duration_s = 0;
+    double time_scale = 0;      // the scale the scenario ran at; 0 when not recorded
     latency_summary summary{};
+    std::vector<fact> facts{};
+    std::vector<breakdown> breakdowns{};
     std::vector<expectation_result> expectations{};
     std::vector<timeline_point> timeline{};
     std::vector<action_mark> actions{};
@@ -97,7 +123,7 @@ struct run_info {
     std::string catalog{};       // path of the scenario set
     std::string started_at{};    // ISO 8601 UTC
     std::string host{};
-    double time_scale = 1;
+    double time_scale = 0;       // --time-scale given for every scenario; 0: each its own
 };
 
 struct report {

@@ -170,7 +170,7 @@ std::string render_svg(const line_chart& chart) {
     double legend_x = chart.width - right_margin;
     for (std::size_t i = chart.series.size(); i-- > 0;) {
         const auto& name = chart.series[i].name;
-        legend_x -= 14 + 7.0 * static_cast<double>(name.size());
+        legend_x -= 20 + 7.0 * static_cast<double>(name.size());
         out << "<rect x=\"" << coordinate(legend_x) << "\" y=\"8\" width=\"10\" height=\"10\" fill=\""
             << series_colour(i) << "\"/><text class=\"legend\" x=\"" << coordinate(legend_x + 13)
             << "\" y=\"17\">" << escape_xml(name) << "</text>";
@@ -209,7 +209,7 @@ std::string render_svg(const stacked_bar_chart& chart) {
     f.markers(out, chart.markers);
     double legend_x = chart.width - right_margin;
     for (std::size_t i = chart.keys.size(); i-- > 0;) {
-        legend_x -= 14 + 7.0 * static_cast<double>(chart.keys[i].size());
+        legend_x -= 20 + 7.0 * static_cast<double>(chart.keys[i].size());
         out << "<rect x=\"" << coordinate(legend_x) << "\" y=\"8\" width=\"10\" height=\"10\" fill=\""
             << series_colour(i) << "\"/><text class=\"legend\" x=\"" << coordinate(legend_x + 13)
             << "\" y=\"17\">" << escape_xml(chart.keys[i]) << "</text>";

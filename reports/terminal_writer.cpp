@@ -44,6 +44,28 @@ std::string fit(const std::string& text, std::size_t width) {
     return text.substr(0, width - 1) + "~";
 }
 
+// Facts and breakdown tables (a load run's schedule, per profile and per URL figures).
+void write_breakdowns(std::ostream& out, const scenario_result& s) {
+    if (s.facts.empty() && s.breakdowns.empty()) return;
+    out << '\n' << s.id << '\n';
+    for (const auto& f : s.facts) out << "  " << f.name << ": " << f.value << '\n';
+    for (const auto& b : s.breakdowns) {
+        std::size_t name_width = 8;
+        for (const auto& row : b.rows) name_width = std::max(name_width, row.name.size());
+        name_width = std::min<std::size_t>(name_width, 48);
+        out << "  " << b.title << '\n' << "    " << std::left
+            << std::setw(static_cast<int>(name_width) + 2) << "name" << std::right
+            << std::setw(10) << "requests" << std::setw(8) << "errors" << std::setw(9)
+            << "p50 ms" << std::setw(9) << "p99 ms" << std::setw(10) << "max ms" << '\n';
+        for (const auto& row : b.rows)
+            out << "    " << std::left << std::setw(static_cast<int>(name_width) + 2)
+                << fit(row.name, name_width) << std::right << std::setw(10)
+                << row.summary.requests << std::setw(8) << row.summary.errors << std::setw(9)
+                << fixed(row.summary.p50_ms, 2) << std::setw(9) << fixed(row.summary.p99_ms, 2)
+                << std::setw(10) << fixed(row.summary.max_ms, 2) << '\n';
+    }
+}
+
 }  // namespace
 
 void write_terminal(const report& r, std::ostream& out, const terminal_options& options) {
@@ -89,6 +111,9 @@ void write_terminal(const report& r, std::ostream& out, const terminal_options& 
             }
         }
     }
+
+    if (options.details)
+        for (const auto& s : r.scenarios) write_breakdowns(out, s);
 
     auto t = count(r);
     out << '\n'

@@ -4,11 +4,14 @@
 //                 [--parallel N] [--time-scale X] [--json F] [--junit F] [--html F]
 //   gatehouse validate [PATH…]
 //   gatehouse list [PATH…]
-//   gatehouse report RESULTS.json [--compare OTHER.json] [--html F] [--junit F]
+//   gatehouse report RESULTS.json [--compare OTHER.json] [--html F] [--junit F] [--json F]
+//                    (RESULTS: written by gatehouse run --json or by gatehouse-load)
 //
 // Exit codes: 0 every scenario passed (or could not be expressed by the system under test),
 // 1 a scenario failed or could not run, 2 a scenario file, option or input is invalid.
 
+#include "load/result_json.hpp"
+#include "load/result_report.hpp"
 #include "net/log.hpp"
 #include "reports/writers.hpp"
 #include "scenarios/catalog.hpp"
@@ -19,6 +22,7 @@
 #include <ctime>
 #include <fstream>
 #include <iostream>
+#include <sstream>
 #include <unistd.h>
 
 namespace {
@@ -199,14 +203,37 @@ int list(const std::vector<std::filesystem::path>& paths) {
     return 0;
 }
 
+// A results file: a report written by `gatehouse run --json`, or the results of
+// `gatehouse-load run` / `merge`, told apart by their "schema" member. Throws (exit 2) with the
+// file and the JSON path when it is neither, or not a valid one of them.
 reports::report read_report(const std::string& path) {
     std::ifstream in(path);
     if (!in) throw reports::report_error(path + ": cannot be read");
-    return reports::read_json(in, path);
+    std::ostringstream text;
+    text << in.rdbuf();
+    nlohmann::json doc;
+    try {
+        doc = nlohmann::json::parse(text.str(), nullptr, true, true);
+    } catch (const nlohmann::json::parse_error& e) {
+        throw reports::report_error(path + ": not JSON: " + e.what());
+    }
+    std::string schema;
+    if (doc.is_object() && doc.contains("schema") && doc["schema"].is_string())
+        schema = doc["schema"].get<std::string>();
+    if (schema == load::result_schema)
+        return load::to_report(load::results_from_json(doc, path), {});
+    if (schema == "gatehouse-report") {
+        std::istringstream again(text.str());
+        return reports::read_json(again, path);
+    }
+    throw reports::report_error(path +
+                                ": $.schema: neither a gatehouse report (\"gatehouse-report\") "
+                                "nor gatehouse-load results (\"" +
+                                load::result_schema + "\")");
 }
 
 int report(const std::string& input, const std::string& compare, const std::string& html,
-           const std::string& junit) {
+           const std::string& junit, const std::string& json) {
     auto left = read_report(input);
     if (!compare.empty()) {
         auto right = read_report(compare);
@@ -218,9 +245,10 @@ int report(const std::string& input, const std::string& compare, const std::stri
         reports::write_html_comparison(left, right, out);
         return 0;
     }
-    if (html.empty() && junit.empty())
-        reports::write_terminal(left, std::cout, {.colour = isatty(STDOUT_FILENO) != 0, .details = true});
-    write_outputs(left, "", junit, html);
+    if (html.empty() && junit.empty() && json.empty())
+        reports::write_terminal(left, std::cout,
+                                {.colour = isatty(STDOUT_FILENO) != 0, .details = true});
+    write_outputs(left, json, junit, html);
     return 0;
 }
 
@@ -252,13 +280,16 @@ int main_impl(int argc, char** argv) {
     auto* list_cmd = app.add_subcommand("list", "list scenarios");
     list_cmd->add_option("paths", list_paths, "scenario files or directories");
 
-    std::string input, compare, html, junit;
+    std::string input, compare, html, junit, json;
     auto* report_cmd = app.add_subcommand("report", "render saved results");
-    report_cmd->add_option("results", input, "results JSON written by gatehouse run --json")
+    report_cmd
+        ->add_option("results", input,
+                     "results JSON written by gatehouse run --json or by gatehouse-load")
         ->required();
     report_cmd->add_option("--compare", compare, "a second results file to put beside it");
     report_cmd->add_option("--html", html, "write the HTML report");
     report_cmd->add_option("--junit", junit, "write JUnit XML");
+    report_cmd->add_option("--json", json, "write the report as JSON (schema gatehouse-report)");
 
     try {
         app.parse(argc, argv);
@@ -276,7 +307,7 @@ int main_impl(int argc, char** argv) {
     if (*run_cmd) return run(r);
     if (*validate_cmd) return validate(validate_paths);
     if (*list_cmd) return list(list_paths);
-    return report(input, compare, html, junit);
+    return report(input, compare, html, junit, json);
 }
 
 }  // namespace

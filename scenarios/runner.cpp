@@ -166,6 +166,7 @@ reports::scenario_result run_scenario(const scenario& s, const run_options& opti
     result.description = s.description;
     result.tags = s.tags;
     double time_scale = options.time_scale.value_or(s.time_scale.value_or(options.default_time_scale));
+    result.time_scale = time_scale;
 
     topology_options topo{.sut = options.sut,
                           .time_scale = time_scale,

@@ -35,6 +35,35 @@ TEST(JsonWriter, CarriesSchemaVersionAndTotals) {
     EXPECT_EQ(doc["scenarios"][0]["timeline"][1]["errors"]["502.3.12029"], 2);
 }
 
+TEST(JsonWriter, CarriesLoadFiguresAndTheScenarioTimeScale) {
+    auto doc = nlohmann::json::parse(json_of(test::sample_report()));
+    const auto& pass = doc["scenarios"][0];
+    EXPECT_EQ(pass["time_scale"], 0.05);
+    EXPECT_EQ(pass["timeline"][2]["lag_p99_ms"], 7.5);
+    EXPECT_EQ(pass["facts"][0]["name"], "schedule");
+    EXPECT_EQ(pass["breakdowns"][0]["rows"][0]["errors"]["502.3.12029"], 2);
+    EXPECT_EQ(pass["breakdowns"][0]["rows"][0]["summary"]["requests"], 4000);
+}
+
+TEST(JsonWriter, ReadsVersionOneFilesWrittenBeforeTheLoadFigures) {
+    auto doc = nlohmann::json::parse(json_of(test::sample_report()));
+    for (auto& s : doc["scenarios"]) {
+        s.erase("time_scale");
+        s.erase("facts");
+        s.erase("breakdowns");
+        for (auto& p : s["timeline"]) {
+            p.erase("lag_p50_ms");
+            p.erase("lag_p99_ms");
+        }
+    }
+    auto r = read(doc.dump());
+    EXPECT_EQ(r.scenarios[0].time_scale, 0);
+    EXPECT_TRUE(r.scenarios[0].facts.empty());
+    EXPECT_TRUE(r.scenarios[0].breakdowns.empty());
+    EXPECT_EQ(r.scenarios[0].timeline[2].lag_p99_ms, 0);
+    EXPECT_EQ(r.scenarios[0].timeline[1].requests, 1000u);
+}
+
 TEST(JsonWriter, MissingFieldIsNamedByItsPath) {
     auto doc = nlohmann::json::parse(json_of(test::sample_report()));
     doc["scenarios"][1]["expectations"][0].erase("observed");
@@ -43,6 +72,15 @@ TEST(JsonWriter, MissingFieldIsNamedByItsPath) {
         FAIL() << "accepted a report with a missing field";
     } catch (const report_error& e) {
         EXPECT_STREQ(e.what(), "results.json: $.scenarios[1].expectations[0].observed: missing");
+    }
+    doc = nlohmann::json::parse(json_of(test::sample_report()));
+    doc["scenarios"][0]["breakdowns"][0]["rows"][0].erase("summary");
+    try {
+        read(doc.dump());
+        FAIL() << "accepted a breakdown row without its summary";
+    } catch (const report_error& e) {
+        EXPECT_STREQ(e.what(),
+                     "results.json: $.scenarios[0].breakdowns[0].rows[0].summary: missing");
     }
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // A small but complete report used by the writer tests: one passed, one failed (with a trace and
-// actions), one error and one unsupported scenario, with text that needs escaping.
+// actions), one error and one unsupported scenario, with text that needs escaping; the passed
+// one also carries what a load run adds (facts, a breakdown table, schedule lag).
 
 #include "reports/report.hpp"
 
@@ -15,7 +16,7 @@ inline report sample_report() {
              .catalog = "scenarios/catalog",
              .started_at = "2026-11-23T10:00:00Z",
              .host = "lab1",
-             .time_scale = 0.01};
+             .time_scale = 0};
 
     scenario_result pass;
     pass.id = "failover-health";
@@ -24,6 +25,7 @@ inline report sample_report() {
     pass.tags = {"health", "failover"};
     pass.outcome = verdict::passed;
     pass.duration_s = 4.2;
+    pass.time_scale = 0.05;
     pass.summary = {.requests = 4000, .errors = 2, .throughput_rps = 952.4,
                     .p50_ms = 1.2, .p90_ms = 2.0, .p99_ms = 4.5, .max_ms = 30};
     pass.servers = {"cas1", "cas2"};
@@ -34,6 +36,15 @@ inline report sample_report() {
                                  .p50_ms = 1.2, .p99_ms = 4.5,
                                  .per_server = t < 1 ? std::map<std::string, std::uint64_t>{{"cas1", 500}, {"cas2", 500}}
                                                      : std::map<std::string, std::uint64_t>{{"cas1", 1000}}});
+    pass.timeline[2].lag_p50_ms = 0.25;
+    pass.timeline[2].lag_p99_ms = 7.5;
+    pass.facts = {{.name = "schedule", .value = "4000 due, 4000 started, 0 missed"}};
+    pass.breakdowns = {{.title = "Per step or URL",
+                        .rows = {{.name = "GET /owa/ <&>",
+                                  .summary = {.requests = 4000, .errors = 2,
+                                              .throughput_rps = 952.4, .p50_ms = 1.2,
+                                              .p90_ms = 2.0, .p99_ms = 4.5, .max_ms = 30},
+                                  .errors = {{"502.3.12029", 2}}}}}};
     pass.actions = {{.at_s = 1.0, .kind = "health", .label = "cas2 /owa/HealthCheck.htm → 503"}};
     pass.expectations = {{.name = "no requests to cas2 after detection", .passed = true,
                           .expected = "0", .observed = "0", .where = "[1.5s, 4s]"}};
@@ -42,6 +53,9 @@ inline report sample_report() {
     fail.id = "p01-eas-ping-timeout";
     fail.title = "502.3/12002 when the proxy timeout is shorter than an ActiveSync Ping";
     fail.outcome = verdict::failed;
+    fail.facts.clear();
+    fail.breakdowns.clear();
+    fail.timeline[2].lag_p50_ms = fail.timeline[2].lag_p99_ms = 0;
     fail.reason = "1 of 2 expectations failed";
     fail.expectations = {
         {.name = "Ping answered by the CAS", .passed = false, .expected = "status 200",
