@@ -72,15 +72,20 @@ fuzz: deps
 	$(call install_missing,$(FUZZ_PACKAGES))
 	JOBS=$(JOBS) tests/fuzz/run.sh build-fuzz $(FUZZ_SECONDS)
 
-# ASan + UBSan over the net and proxy unit tests (the whole suite instrumented would take too
-# long on two cores; the proxy's integration tests run in the normal build).
+# ASan + UBSan over the net and proxy unit tests and the proxy's error, hardening and streaming
+# integration tests (the whole suite instrumented would take too long on two cores).
+SANITIZE_PROXY_FILTER = Errors.*:Hardening.*:Streaming.*
 sanitize: deps
 	cmake -S . -B build-sanitize $(CMAKE_FLAGS) -DGATEHOUSE_SANITIZE=ON
-	cmake --build build-sanitize -j $(JOBS) --target gatehouse_net_tests gatehouse_proxy_tests
+	cmake --build build-sanitize -j $(JOBS) --target gatehouse_net_tests gatehouse_proxy_tests \
+	  gatehouse_proxy_integration_tests
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	  build-sanitize/tests/unit/net/gatehouse_net_tests --gtest_brief=1
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	  build-sanitize/tests/unit/proxy/gatehouse_proxy_tests --gtest_brief=1
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	  build-sanitize/tests/integration/gatehouse_proxy_integration_tests --gtest_brief=1 \
+	  --gtest_filter='$(SANITIZE_PROXY_FILTER)'
 
 clean:
 	rm -rf $(BUILD_DIR)
