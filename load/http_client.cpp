@@ -6,6 +6,8 @@
 
 #include <array>
 
+#include <poll.h>
+
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/beast/http/error.hpp>
 #include <openssl/ssl.h>
@@ -274,6 +276,16 @@ awaitable<std::unique_ptr<http_connection>> http_client::open(http_response& out
     co_return std::make_unique<http_connection>(std::move(r.stream), registry_);
 }
 
+namespace {
+
+// True when the peer has closed (or reset) an idle connection: its FIN is already here.
+bool peer_closed(tcp::socket& socket) {
+    pollfd p{socket.native_handle(), POLLRDHUP, 0};
+    return ::poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+}
+
+}  // namespace
+
 awaitable<bool> http_client::ensure_connection(http_response& out) {
     if (connection_ && connection_->stream().is_open()) co_return true;
     connection_.reset();
@@ -463,6 +475,13 @@ awaitable<void> http_client::exchange(const http_request& req, http_response& ou
     // A connection that is done is closed, not destroyed: `out.head` points into it until the
     // next exchange, and ensure_connection() replaces it then.
     for (int attempt = 0; attempt < 2; ++attempt) {
+        if (connection_ && connection_->stream().is_open() &&
+            peer_closed(connection_->stream().socket())) {
+            // The server (or a proxy's keep-alive time-out) closed the idle connection: take a
+            // new one instead of sending into a closing socket, as HTTP libraries do.
+            if (counters_) counters_->count("closed_idle_connections");
+            connection_->stream().close();
+        }
         if (!connection_ || !connection_->stream().is_open()) {
             if (!co_await ensure_connection(out)) co_return;
         }

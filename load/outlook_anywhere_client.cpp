@@ -11,6 +11,8 @@
 
 #include <array>
 
+#include <boost/asio/experimental/awaitable_operators.hpp>
+
 namespace gatehouse::load {
 
 namespace {
@@ -189,18 +191,45 @@ private:
             co_return false;
         }
 
-        // The pair is up when CONN/C2 arrives (after CONN/A3).
-        for (;;) {
-            auto h = co_await next_out_pdu(v);
-            if (!h) {
-                fail(v, "oa.connect", started);
-                co_return false;
-            }
-            if (rts::is_conn_c2(*h)) break;
+        // The pair is up when CONN/C2 arrives (after CONN/A3). The IN channel says nothing
+        // meanwhile unless it is refused: a proxy's body limit answers the 1 GiB request at
+        // once (404.13, 413), and Outlook reports that, not a connect timeout.
+        using namespace asio::experimental::awaitable_operators;
+        auto first = co_await (wait_conn_c2(v) || in_->read_head(false));
+        if (first.index() == 1) co_return in_channel_answered(v, std::get<1>(first), started);
+        if (!std::get<0>(first)) {
+            fail(v, "oa.connect", started);
+            co_return false;
         }
         opened_ = steady_clock::now();
         v.record(profile_, key(v, "oa.connect"), 200, std::nullopt, micros_since(started), false);
         co_return true;
+    }
+
+    awaitable<bool> wait_conn_c2(vu& v) {
+        for (;;) {
+            auto h = co_await next_out_pdu(v);
+            if (!h) co_return false;
+            if (rts::is_conn_c2(*h)) co_return true;
+        }
+    }
+
+    // The IN channel ended or was answered before the pair was up: the connect failed there.
+    bool in_channel_answered(vu& v, error_code ec, steady_clock::time_point started) {
+        if (ec) {
+            failure_ = ec == asio::error::timed_out ? failure::timeout : failure::read;
+            fail(v, "oa.in_channel", started);
+        } else if (v.stopping()) {
+            v.rec().record_interrupted();
+        } else {
+            const auto& head = in_->head();
+            v.record(profile_, key(v, "oa.in_channel"), head.status, std::nullopt,
+                     micros_since(started), true, false,
+                     head.fields.find("X-Gatehouse-Error").value_or(std::string_view{}));
+        }
+        in_.reset();
+        out_.reset();
+        return false;
     }
 
     bool channel_failed(vu& v, std::string_view step, const http_response& res,

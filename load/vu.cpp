@@ -126,8 +126,9 @@ awaitable<bool> vu::step(std::uint32_t profile, std::uint32_t key, const http_re
 
 void vu::record(std::uint32_t profile, std::uint32_t key, unsigned status,
                 std::optional<failure> failed, std::uint64_t latency_us, bool unexpected,
-                bool long_poll) {
+                bool long_poll, std::string_view proxy_error) {
     recorder::request r;
+    r.proxy_error = proxy_error;
     r.profile = profile;
     r.key = key;
     r.status = status;

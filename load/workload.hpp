@@ -97,10 +97,11 @@ public:
                          expected_status expected = {}, bool long_poll = false,
                          response_check check = nullptr);
     const http_response& last() const noexcept { return response_; }
-    // Records an outcome measured by the profile itself (for example an RPC echo PDU).
+    // Records an outcome measured by the profile itself (for example an RPC echo PDU);
+    // `proxy_error` is the response's X-Gatehouse-Error, when it had one.
     void record(std::uint32_t profile, std::uint32_t key, unsigned status,
                 std::optional<failure> failed, std::uint64_t latency_us, bool unexpected,
-                bool long_poll = false);
+                bool long_poll = false, std::string_view proxy_error = {});
 
     // Waits `d` (or until `t`); false when the run ended meanwhile.
     awaitable<bool> pause(steady_clock::duration d);

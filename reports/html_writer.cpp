@@ -158,22 +158,30 @@ std::string traffic_chart(const scenario_result& s, double width) {
     return render_svg(chart);
 }
 
-std::string latency_chart(const scenario_result& s, double width) {
-    line_chart chart{.title = "Latency",
+// p50 and p99 of one per-second measure (members of timeline_point) as two lines.
+std::string percentile_chart(const scenario_result& s, double width, std::string title,
+                             double timeline_point::*p50_of, double timeline_point::*p99_of,
+                             bool skip_idle_seconds) {
+    line_chart chart{.title = std::move(title),
                      .y_unit = "ms",
                      .series = {},
                      .markers = markers_of(s),
                      .x_end = timeline_end(s),
                      .width = width};
     chart_series p50{"p50", {}}, p99{"p99", {}};
-    const double half = bucket_width(s) / 2;
+    const double half = bucket_width(s) / 2;  // lines go through bucket centres
     for (const auto& p : s.timeline) {
-        if (p.requests == 0) continue;
-        p50.points.emplace_back(p.t_s + half, p.p50_ms);
-        p99.points.emplace_back(p.t_s + half, p.p99_ms);
+        if (skip_idle_seconds && p.requests == 0) continue;
+        p50.points.emplace_back(p.t_s + half, p.*p50_of);
+        p99.points.emplace_back(p.t_s + half, p.*p99_of);
     }
     chart.series = {std::move(p50), std::move(p99)};
     return render_svg(chart);
+}
+
+std::string latency_chart(const scenario_result& s, double width) {
+    return percentile_chart(s, width, "Latency", &timeline_point::p50_ms, &timeline_point::p99_ms,
+                            true);
 }
 
 bool has_lag(const scenario_result& s) {
@@ -184,20 +192,8 @@ bool has_lag(const scenario_result& s) {
 
 // Open-model load: how late requests started against the generator's schedule.
 std::string lag_chart(const scenario_result& s, double width) {
-    line_chart chart{.title = "Schedule lag of the load generator",
-                     .y_unit = "ms",
-                     .series = {},
-                     .markers = markers_of(s),
-                     .x_end = timeline_end(s),
-                     .width = width};
-    chart_series p50{"p50", {}}, p99{"p99", {}};
-    const double half = bucket_width(s) / 2;
-    for (const auto& p : s.timeline) {
-        p50.points.emplace_back(p.t_s + half, p.lag_p50_ms);
-        p99.points.emplace_back(p.t_s + half, p.lag_p99_ms);
-    }
-    chart.series = {std::move(p50), std::move(p99)};
-    return render_svg(chart);
+    return percentile_chart(s, width, "Schedule lag of the load generator",
+                            &timeline_point::lag_p50_ms, &timeline_point::lag_p99_ms, false);
 }
 
 std::string distribution_chart(const scenario_result& s, double width) {

@@ -4,6 +4,7 @@
 #include "load/runner.hpp"
 
 #include "load/errors.hpp"
+#include "tests/support/fake_backend.hpp"
 #include "tests/support/run_bounded.hpp"
 #include "tests/unit/load/mini_exchange.hpp"
 
@@ -50,6 +51,24 @@ TEST(Runner, CountBoundsTheRunExactly) {
     // Keep-alive: at most one connection per user (a user that found the count used up by the
     // others opens none).
     EXPECT_LE(r.counters.at("connections_opened"), 4u);
+}
+
+// A server (or a proxy's keep-alive time-out) that closes an idle connection: the next request,
+// even a POST that cannot be resent, goes on a new connection instead of into the closed one.
+TEST(Runner, IdleConnectionClosedByTheServerIsNotReused) {
+    test::fake_backend server([](test::backend_connection& c) {
+        if (c.read_request()) c.respond(200, "ok");
+        c.close();  // without announcing it: no Connection: close
+    });
+    auto p = url_plan(tcp::endpoint(asio::ip::make_address("127.0.0.1"), server.port()),
+                      {{.method = "POST", .target = "/ews/exchange.asmx", .body_bytes = 10}});
+    p.count = 5;
+    // Idle long enough for the server's FIN to arrive: the situation under test.
+    p.model.think_time = std::chrono::milliseconds(20);
+    auto r = load_runner(p).run();
+    EXPECT_EQ(r.totals.requests, 5u);
+    EXPECT_EQ(r.totals.errors, 0u);
+    EXPECT_GE(r.counters.at("closed_idle_connections"), 1u);
 }
 
 TEST(Runner, NewConnectionPerRequestOpensOneEach) {
