@@ -54,10 +54,11 @@ awaitable<void> accept_loop(worker* w, std::size_t slot) {
             hold = entry.per_client->try_acquire(peer.address(), cap);
             if (!hold.held()) {
                 // Refused with a reset: the client learns at once, and no TIME_WAIT stays here.
+                // Counted first, so that whoever sees the reset also sees the count.
+                w->counters_.refused_per_client.add();
                 error_code ignored;
                 socket.set_option(asio::socket_base::linger(true, 0), ignored);
                 socket.close(ignored);
-                w->counters_.refused_per_client.add();
                 continue;
             }
         }

@@ -6,6 +6,9 @@
 #include "tests/integration/proxy_fixture.hpp"
 #include "tests/integration/raw_exchange.hpp"
 
+#include <atomic>
+#include <future>
+#include <random>
 #include <thread>
 
 namespace gatehouse::test {
@@ -37,6 +40,37 @@ std::size_t status_lines(std::string_view bytes) {
          at = bytes.find("HTTP/1.1 ", at + 1))
         ++n;
     return n;
+}
+
+// True when every line of the head of `message` ends with CRLF and no CR or LF stands alone:
+// nothing in it can start a field of its own.
+::testing::AssertionResult head_lines_are_clean(std::string_view message) {
+    auto end = message.find("\r\n\r\n");
+    if (end == std::string_view::npos) return ::testing::AssertionFailure() << "no whole head";
+    auto head = message.substr(0, end + 2);
+    for (std::size_t i = 0; i < head.size(); ++i) {
+        bool bare_cr = head[i] == '\r' && (i + 1 == head.size() || head[i + 1] != '\n');
+        bool bare_lf = head[i] == '\n' && (i == 0 || head[i - 1] != '\r');
+        if (bare_cr || bare_lf)
+            return ::testing::AssertionFailure() << "bare CR or LF at " << i << " in " << head;
+    }
+    for (auto at = head.find("\r\n"); at != std::string_view::npos; at = head.find("\r\n", at + 2)) {
+        auto line = head.substr(at + 2, head.find("\r\n", at + 2) - at - 2);
+        if (line.empty()) break;
+        if (lower(std::string(line.substr(0, 11))) == "set-cookie:")
+            return ::testing::AssertionFailure() << "injected field: " << line;
+    }
+    return ::testing::AssertionSuccess();
+}
+
+// Waits (bounded) until the proxy counts at most `n` open client connections.
+bool active_connections_fall_to(proxy::proxy_server& proxy, std::uint64_t n) {
+    auto deadline = std::chrono::steady_clock::now() + 2s;
+    while (proxy.stats().connections_active > n) {
+        if (std::chrono::steady_clock::now() > deadline) return false;
+        std::this_thread::sleep_for(2ms);  // polling the condition, bounded above
+    }
+    return true;
 }
 
 class Hardening : public ProxyTest {};
@@ -409,6 +443,196 @@ TEST_F(Hardening, PerClientConnectionCapRefusesOnlyThatAddress) {
         std::this_thread::sleep_for(2ms);  // polling the condition, bounded above
     auto again = exchange_raw(http(), "GET /owa/ HTTP/1.1\r\nHost: a\r\n\r\n", closed);
     EXPECT_TRUE(again.starts_with("HTTP/1.1 200")) << again.substr(0, 100);
+}
+
+// Row 43: an encoded CR LF in the path never becomes a line break in a head the proxy writes,
+// whichever rule copies the path into it: a redirect's Location from {R:n}, {REQUEST_URI} or
+// {URL}, a route's rewritten target, or a back end's Location rewritten to the client's host.
+TEST_F(Hardening, EncodedLineBreaksInThePathNeverSplitAHeader) {
+    fake_backend cas([](backend_connection& c) {
+        while (auto req = c.read_request())
+            c.respond(200, "ok", {{"Location", "http://127.0.0.1:" +
+                                                   std::to_string(c.backend().port()) +
+                                                   req->target}});
+    });
+    start(R"({
+      "listeners": { "http": { "address": "127.0.0.1", "port": 0 } },
+      "farms": { "cas": { "servers": [ { "address": "127.0.0.1", "port": ${PORT} } ],
+                          "proxy": { "reverse_rewrite_host_in_response_headers": true,
+                                     "preserve_host_header": false } } },
+      "rules": [
+        { "name": "capture", "pattern": "^r/([\\s\\S]*)$",
+          "action": { "type": "redirect", "url": "https://mail.contoso.com/{R:1}" } },
+        { "name": "uri", "pattern": "^u/",
+          "action": { "type": "redirect", "url": "https://mail.contoso.com{REQUEST_URI}",
+                      "append_query_string": false } },
+        { "name": "url", "pattern": "^v/",
+          "action": { "type": "redirect", "url": "https://mail.contoso.com{URL}" } },
+        { "name": "rewrite", "pattern": "^w/([\\s\\S]*)$",
+          "action": { "type": "route", "farm": "cas", "url": "/owa/{R:1}" } },
+        { "name": "as-is", "pattern": "^owa/", "action": { "type": "route", "farm": "cas" } } ]
+    })",
+          {{"PORT", std::to_string(cas.port())}});
+    const std::string injections[] = {
+        "%0d%0aSet-Cookie:%20evil=1",  "%0D%0ASet-Cookie:%20evil=1", "%0aSet-Cookie:%20evil=1",
+        "%0dSet-Cookie:%20evil=1",     "%250d%250aSet-Cookie:%20evil=1",
+        "%E5%98%8A%E5%98%8DSet-Cookie:%20evil=1",  // U+560A U+560D: CR LF once truncated
+    };
+    std::size_t forwarded = 0;
+    for (const auto& injection : injections) {
+        for (std::string prefix : {"/r/", "/u/", "/v/", "/w/", "/owa/"}) {
+            auto target = prefix + injection + "?q=%0d%0aSet-Cookie:%20evil=2";
+            SCOPED_TRACE(target);
+            bool closed = false;
+            auto received =
+                exchange_raw(http(), "GET " + target + " HTTP/1.1\r\nHost: a\r\n\r\n", closed);
+            ASSERT_TRUE(received.starts_with("HTTP/1.1 ")) << received.substr(0, 200);
+            auto status = received.substr(9, 3);
+            EXPECT_TRUE(status == "301" || status == "200" || status == "400") << status;
+            EXPECT_TRUE(head_lines_are_clean(received));
+            if (prefix == "/w/" || prefix == "/owa/") ++forwarded;
+        }
+    }
+    ASSERT_TRUE(cas.wait_for_requests(forwarded));
+    for (const auto& r : cas.requests()) {
+        SCOPED_TRACE(r.raw_head);
+        EXPECT_TRUE(head_lines_are_clean(r.raw_head));
+        EXPECT_FALSE(r.has("Set-Cookie"));
+    }
+}
+
+// Row 58: a keep-alive connection left silent after its response is closed at
+// limits.keep_alive_timeout_ms (not the head deadline), and is no longer counted.
+TEST_F(Hardening, IdleKeepAliveConnectionIsClosedAtTheKeepAliveTimeout) {
+    fake_backend cas(answer("ok"));
+    start(config(server(cas.port()), R"(, "keep_alive_timeout_ms": 600)"));
+    test_client client(http(), 3s);
+    ASSERT_EQ(client.roundtrip(make_request("GET", "/owa/")).result_int(), 200);
+    auto t0 = std::chrono::steady_clock::now();
+    EXPECT_EQ(proxy_->stats().connections_active, 1u);
+    EXPECT_TRUE(client.wait_closed());
+    auto waited = std::chrono::steady_clock::now() - t0;
+    EXPECT_GE(waited, 550ms);  // the head deadline (300 ms) did not apply
+    EXPECT_LT(waited, 2000ms);
+    EXPECT_TRUE(active_connections_fall_to(*proxy_, 0));
+}
+
+// Row 61: twice limits.max_connections clients: the excess wait in the backlog (accept pauses)
+// while the accepted ones keep working, and are served once connections close.
+TEST_F(Hardening, ConnectionsBeyondTheCapWaitUntilOthersClose) {
+    fake_backend cas(answer("ok"));
+    start(config(server(cas.port()), R"(, "max_connections": 4, "keep_alive_timeout_ms": 5000)"));
+    std::vector<std::unique_ptr<test_client>> served;
+    for (int i = 0; i < 4; ++i) {
+        served.push_back(std::make_unique<test_client>(http()));
+        ASSERT_EQ(served.back()->roundtrip(make_request("GET", "/owa/")).result_int(), 200);
+    }
+    // The kernel completes these connections; the proxy does not accept them yet.
+    std::vector<std::unique_ptr<test_client>> waiting;
+    std::vector<std::future<unsigned>> answers;
+    for (int i = 0; i < 4; ++i) {
+        waiting.push_back(std::make_unique<test_client>(http()));
+        waiting.back()->send(make_request("GET", "/owa/waiting"));
+        answers.push_back(std::async(std::launch::async, [c = waiting.back().get()] {
+            return c->read().result_int();
+        }));
+    }
+    for (auto& c : served)
+        EXPECT_EQ(c->roundtrip(make_request("GET", "/owa/")).result_int(), 200);
+    EXPECT_EQ(answers.front().wait_for(100ms), std::future_status::timeout);
+    auto stats = proxy_->stats();
+    EXPECT_EQ(stats.connections_accepted, 4u);
+    EXPECT_EQ(stats.connections_active, 4u);
+
+    served.clear();
+    for (auto& a : answers) EXPECT_EQ(a.get(), 200u);
+    EXPECT_EQ(proxy_->stats().connections_accepted, 8u);
+    EXPECT_LE(proxy_->stats().connections_active, 4u);
+}
+
+// Row 80: a client that closes halfway through its body: the back-end connection is aborted
+// (the back end never reads a complete request) and not reused, and the next request works.
+TEST_F(Hardening, ClientAbortMidUploadAbortsTheBackEndRequest) {
+    fake_backend cas([](backend_connection& c) {
+        try {
+            while (auto req = c.read_head()) {
+                while (c.body_remaining() > 0) c.backend().add("body", c.read_body_some().size());
+                c.backend().add("complete " + req->method);
+                c.respond(200, "ok");
+            }
+        } catch (const backend_error& e) {
+            if (std::string_view(e.what()).find("timed out") == std::string_view::npos)
+                c.backend().add("aborted");
+        }
+    });
+    start(config(server(cas.port())));
+    {
+        test_client client(http());
+        client.send("POST /ews/ HTTP/1.1\r\nHost: a\r\nContent-Length: 100000\r\n\r\n");
+        client.send(std::string(50'000, 'x'));
+        ASSERT_TRUE(cas.wait_for_value("body", 50'000));
+    }  // closed halfway
+    ASSERT_TRUE(cas.wait_for_value("aborted", 1));
+    EXPECT_EQ(cas.value("complete POST"), 0u);
+
+    auto next = get(http(), "/owa/");
+    EXPECT_EQ(next.result_int(), 200);
+    EXPECT_EQ(cas.value("complete GET"), 1u);
+    ASSERT_EQ(cas.requests().size(), 2u);
+    EXPECT_EQ(cas.requests()[1].connection, 1u);  // a new connection, not the aborted one
+    EXPECT_TRUE(active_connections_fall_to(*proxy_, 0));
+}
+
+// Row 79: many clients at once, some pipelining, a back end answering after random delays:
+// every response reaches the connection that sent its request, in the order sent.
+TEST_F(Hardening, EveryResponseReachesTheConnectionThatAskedForIt) {
+    fake_backend cas([](backend_connection& c) {
+        std::minstd_rand random(static_cast<unsigned>(c.index()) + 1);
+        while (auto req = c.read_request()) {
+            std::this_thread::sleep_for(std::chrono::microseconds(random() % 1500));
+            c.respond(200, req->target);
+        }
+    });
+    start(config(server(cas.port())), {}, 2);
+    constexpr int clients = 50;
+    constexpr int rounds = 20;  // each: one request alone, then two pipelined
+    std::atomic<int> answered{0};
+    std::mutex mutex;
+    std::vector<std::string> problems;
+    auto client_body = [&](int id) {
+        try {
+            test_client client(http());
+            auto target = [id](int n) {
+                return "/owa/" + std::to_string(id) + "/" + std::to_string(n);
+            };
+            auto check = [&](const response& res, const std::string& expected) {
+                if (res.result_int() == 200 && res.body() == expected) {
+                    ++answered;
+                    return;
+                }
+                std::lock_guard lock(mutex);
+                problems.push_back(expected + " got " + std::to_string(res.result_int()) + " " +
+                                   res.body());
+            };
+            for (int r = 0; r < rounds; ++r) {
+                check(client.roundtrip(make_request("GET", target(3 * r))), target(3 * r));
+                client.send("GET " + target(3 * r + 1) + " HTTP/1.1\r\nHost: a\r\n\r\nGET " +
+                            target(3 * r + 2) + " HTTP/1.1\r\nHost: a\r\n\r\n");
+                check(client.read(), target(3 * r + 1));
+                check(client.read(), target(3 * r + 2));
+            }
+        } catch (const std::exception& e) {
+            std::lock_guard lock(mutex);
+            problems.push_back("client " + std::to_string(id) + ": " + e.what());
+        }
+    };
+    std::vector<std::thread> threads;
+    for (int id = 0; id < clients; ++id) threads.emplace_back(client_body, id);
+    for (auto& t : threads) t.join();
+    EXPECT_TRUE(problems.empty()) << problems.size() << " problems, first: "
+                                  << (problems.empty() ? "" : problems.front());
+    EXPECT_EQ(answered.load(), clients * rounds * 3);
+    EXPECT_EQ(cas.requests().size(), static_cast<std::size_t>(clients * rounds * 3));
 }
 
 }  // namespace
