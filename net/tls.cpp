@@ -2,6 +2,7 @@
 
 #include <openssl/ssl.h>
 
+#include <cstring>
 #include <stdexcept>
 
 namespace gatehouse::net {
@@ -58,6 +59,8 @@ std::unique_ptr<asio::ssl::context> make_server_context(const certificate& cert)
     SSL_CTX* native = ctx->native_handle();
     require(SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION), "minimum version");
     SSL_CTX_set_options(native, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
+    // No 0-RTT: early data can be replayed (OpenSSL's default, stated here as a contract).
+    SSL_CTX_set_max_early_data(native, 0);
     SSL_CTX_clear_options(native, SSL_OP_CIPHER_SERVER_PREFERENCE);  // the client chooses
     require(SSL_CTX_set_cipher_list(native, intermediate_ciphers), "TLS 1.2 ciphers");
     require(SSL_CTX_set_ciphersuites(native, tls13_suites), "TLS 1.3 suites");
@@ -77,8 +80,18 @@ std::unique_ptr<asio::ssl::context> make_server_context(const certificate& cert)
     return ctx;
 }
 
-void sni_server_contexts::add(const certificate& cert, const std::vector<std::string>& names) {
-    entries_.push_back({names, make_server_context(cert)});
+void sni_server_contexts::add(const certificate& cert, const std::vector<std::string>& names,
+                              std::optional<ocsp_staple> staple) {
+    entries_.push_back({names, make_server_context(cert), nullptr});
+    if (staple) {
+        // OpenSSL asks the context the SNI callback selected, so each certificate answers with
+        // its own response.
+        auto& e = entries_.back();
+        e.staple = std::make_unique<ocsp_staple>(std::move(*staple));
+        SSL_CTX* native = e.context->native_handle();
+        SSL_CTX_set_tlsext_status_cb(native, &sni_server_contexts::on_status_request);
+        SSL_CTX_set_tlsext_status_arg(native, e.staple.get());
+    }
     // The default context (the first) selects among all of them.
     SSL_CTX* first = entries_.front().context->native_handle();
     SSL_CTX_set_tlsext_servername_callback(first, &sni_server_contexts::on_server_name);
@@ -109,6 +122,17 @@ int sni_server_contexts::on_server_name(SSL* ssl, int*, void* arg) {
     if (name == nullptr) return SSL_TLSEXT_ERR_OK;  // no SNI: the default certificate
     if (const entry* e = self->select(name); e && e != &self->entries_.front())
         SSL_set_SSL_CTX(ssl, e->context->native_handle());
+    return SSL_TLSEXT_ERR_OK;
+}
+
+int sni_server_contexts::on_status_request(SSL* ssl, void* arg) {
+    // Called only for clients that sent status_request.
+    const auto* staple = static_cast<const ocsp_staple*>(arg);
+    if (!staple->current(std::chrono::system_clock::now())) return SSL_TLSEXT_ERR_NOACK;
+    auto* copy = static_cast<unsigned char*>(OPENSSL_malloc(staple->der.size()));
+    if (copy == nullptr) return SSL_TLSEXT_ERR_NOACK;
+    std::memcpy(copy, staple->der.data(), staple->der.size());
+    SSL_set_tlsext_status_ocsp_resp(ssl, copy, static_cast<long>(staple->der.size()));  // owns it
     return SSL_TLSEXT_ERR_OK;
 }
 

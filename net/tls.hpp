@@ -1,16 +1,19 @@
 #pragma once
 // TLS contexts. Servers follow the Mozilla "intermediate" profile (guidelines 6.0): TLS 1.2 and
 // 1.3 only, ECDHE with AEAD suites for TLS 1.2, groups X25519/P-256/P-384, the client's cipher
-// order, no renegotiation, resumption by tickets and a bounded session cache. Clients verify the
+// order, no renegotiation, no early data (0-RTT), resumption by tickets and a bounded session
+// cache, and an OCSP response stapled when one is given. Clients verify the
 // peer's chain and host name unless told not to (lab back ends with self-signed certificates).
 
 #include "net/awaitable.hpp"
 #include "net/certificate.hpp"
+#include "net/ocsp.hpp"
 
 #include <boost/asio/ssl/context.hpp>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,7 +40,10 @@ public:
     sni_server_contexts(const sni_server_contexts&) = delete;
     sni_server_contexts& operator=(const sni_server_contexts&) = delete;
 
-    void add(const certificate& cert, const std::vector<std::string>& names);
+    // With `staple`, clients that send status_request get it with this certificate while it
+    // is current (ocsp_staple::current); otherwise, and without one, nothing is stapled.
+    void add(const certificate& cert, const std::vector<std::string>& names,
+             std::optional<ocsp_staple> staple = std::nullopt);
     bool empty() const noexcept { return entries_.empty(); }
     // The context to construct server streams with (the default certificate's).
     asio::ssl::context& context();
@@ -48,9 +54,11 @@ private:
     struct entry {
         std::vector<std::string> names;
         std::unique_ptr<asio::ssl::context> context;
+        std::unique_ptr<ocsp_staple> staple;  // the status callback's argument
     };
     const entry* select(std::string_view server_name) const;
     static int on_server_name(SSL* ssl, int* alert, void* arg);
+    static int on_status_request(SSL* ssl, void* arg);
 
     std::vector<entry> entries_;
 };
