@@ -39,6 +39,10 @@ struct certificate_config {
     std::string certificate_file{};  // PEM chain, leaf first
     std::string key_file{};          // PEM private key
     net::certificate pem{};          // the loaded contents (filled by load_config, or directly)
+    // Optional: a DER OCSP response for this certificate (`openssl ocsp -respout`), stapled for
+    // clients that ask. Read at start and at every reload; never fetched from a responder.
+    std::string ocsp_response_file{};
+    std::string ocsp_response{};  // its contents (filled by load_config, or directly)
 };
 
 // Limits and timeouts on the client side (reliability defaults: request line 8 KiB → 414,

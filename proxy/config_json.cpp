@@ -329,9 +329,12 @@ certificate_config read_certificate(const document& doc, const json& j, const st
     c.names = r.string_list("names");
     c.certificate_file = r.required_string("certificate_file");
     c.key_file = r.required_string("key_file");
+    c.ocsp_response_file = r.string("ocsp_response_file", "");
     r.finish();
     c.pem.chain_pem = read_file(doc, r.path_of("certificate_file"), c.certificate_file);
     c.pem.key_pem = read_file(doc, r.path_of("key_file"), c.key_file);
+    if (!c.ocsp_response_file.empty())
+        c.ocsp_response = read_file(doc, r.path_of("ocsp_response_file"), c.ocsp_response_file);
     return c;
 }
 

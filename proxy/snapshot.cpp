@@ -27,6 +27,33 @@ std::optional<tcp::endpoint> resolve(const std::string& address, std::uint16_t p
     return results.begin()->endpoint();
 }
 
+// The certificate's OCSP response when it has one that may be stapled now. One that is not a
+// response for this certificate is a configuration error; one out of its validity period is
+// only logged (the handshake goes on without a staple, as it would with none configured).
+std::optional<net::ocsp_staple> ocsp_staple_for(const certificate_config& cert,
+                                                const std::string& source,
+                                                const std::string& path) {
+    if (cert.ocsp_response.empty() && cert.ocsp_response_file.empty()) return std::nullopt;
+    net::ocsp_staple staple;
+    try {
+        staple = net::check_ocsp_response(cert.ocsp_response, cert.pem.chain_pem);
+    } catch (const std::exception& e) {
+        throw config_error(source, path + ".ocsp_response_file", e.what());
+    }
+    if (!staple.current(std::chrono::system_clock::now())) {
+        GATEHOUSE_LOG(warning, "proxy")
+            << source << ": " << path << ".ocsp_response_file: the OCSP response is out of its "
+            << "validity period (expired or not yet valid): not stapled";
+        return std::nullopt;
+    }
+    if (staple.status != "good") {
+        GATEHOUSE_LOG(warning, "proxy") << source << ": " << path
+                                        << ".ocsp_response_file: the OCSP response says the "
+                                        << "certificate is " << staple.status;
+    }
+    return staple;
+}
+
 }  // namespace
 
 snapshot::snapshot(config c, unsigned threads, runtime_registry& registry,
@@ -41,13 +68,14 @@ snapshot::snapshot(config c, unsigned threads, runtime_registry& registry,
         if (l.tls) {
             ls.tls = std::make_unique<net::sni_server_contexts>();
             for (std::size_t i = 0; i < l.certificates.size(); ++i) {
+                const auto& cert = l.certificates[i];
+                const auto path =
+                    "listeners." + l.name + ".tls.certificates[" + std::to_string(i) + "]";
+                auto staple = ocsp_staple_for(cert, source, path);
                 try {
-                    ls.tls->add(l.certificates[i].pem, l.certificates[i].names);
+                    ls.tls->add(cert.pem, cert.names, std::move(staple));
                 } catch (const std::exception& e) {
-                    throw config_error(
-                        source,
-                        "listeners." + l.name + ".tls.certificates[" + std::to_string(i) + "]",
-                        e.what());
+                    throw config_error(source, path, e.what());
                 }
             }
         }
