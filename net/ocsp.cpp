@@ -87,9 +87,8 @@ ocsp_staple check_ocsp_response(std::string_view der, std::string_view chain_pem
         OCSP_SINGLERESP* candidate = OCSP_resp_get0(basic.get(), i);
         ASN1_OBJECT* hash = nullptr;
         const OCSP_CERTID* id = OCSP_SINGLERESP_get0_id(candidate);
-        if (OCSP_id_get0_info(nullptr, &hash, nullptr, nullptr, const_cast<OCSP_CERTID*>(id)) !=
-            1)
-            continue;
+        auto* mutable_id = const_cast<OCSP_CERTID*>(id);  // the getter is not const-correct
+        if (OCSP_id_get0_info(nullptr, &hash, nullptr, nullptr, mutable_id) != 1) continue;
         const EVP_MD* md = EVP_get_digestbyobj(hash);
         if (!md) continue;
         owned<OCSP_CERTID> ours(OCSP_cert_to_id(md, leaf, issuer));
@@ -108,8 +107,7 @@ ocsp_staple check_ocsp_response(std::string_view der, std::string_view chain_pem
     ASN1_GENERALIZEDTIME* revoked_at = nullptr;
     ASN1_GENERALIZEDTIME* this_update = nullptr;
     ASN1_GENERALIZEDTIME* next_update = nullptr;
-    int status =
-        OCSP_single_get0_status(single, &reason, &revoked_at, &this_update, &next_update);
+    int status = OCSP_single_get0_status(single, &reason, &revoked_at, &this_update, &next_update);
     if (status < 0 || !this_update) fail("the certificate's entry has no status");
 
     ocsp_staple staple;

@@ -47,9 +47,9 @@ std::optional<net::ocsp_staple> ocsp_staple_for(const certificate_config& cert,
         return std::nullopt;
     }
     if (staple.status != "good") {
-        GATEHOUSE_LOG(warning, "proxy") << source << ": " << path
-                                        << ".ocsp_response_file: the OCSP response says the "
-                                        << "certificate is " << staple.status;
+        GATEHOUSE_LOG(warning, "proxy")
+            << source << ": " << path << ".ocsp_response_file: the OCSP response says the "
+            << "certificate is " << staple.status;
     }
     return staple;
 }

@@ -54,7 +54,8 @@ std::size_t status_lines(std::string_view bytes) {
         if (bare_cr || bare_lf)
             return ::testing::AssertionFailure() << "bare CR or LF at " << i << " in " << head;
     }
-    for (auto at = head.find("\r\n"); at != std::string_view::npos; at = head.find("\r\n", at + 2)) {
+    for (auto at = head.find("\r\n"); at != std::string_view::npos;
+         at = head.find("\r\n", at + 2)) {
         auto line = head.substr(at + 2, head.find("\r\n", at + 2) - at - 2);
         if (line.empty()) break;
         if (lower(std::string(line.substr(0, 11))) == "set-cookie:")
@@ -451,9 +452,9 @@ TEST_F(Hardening, PerClientConnectionCapRefusesOnlyThatAddress) {
 TEST_F(Hardening, EncodedLineBreaksInThePathNeverSplitAHeader) {
     fake_backend cas([](backend_connection& c) {
         while (auto req = c.read_request())
-            c.respond(200, "ok", {{"Location", "http://127.0.0.1:" +
-                                                   std::to_string(c.backend().port()) +
-                                                   req->target}});
+            c.respond(200, "ok",
+                      {{"Location",
+                        "http://127.0.0.1:" + std::to_string(c.backend().port()) + req->target}});
     });
     start(R"({
       "listeners": { "http": { "address": "127.0.0.1", "port": 0 } },
@@ -533,9 +534,8 @@ TEST_F(Hardening, ConnectionsBeyondTheCapWaitUntilOthersClose) {
     for (int i = 0; i < 4; ++i) {
         waiting.push_back(std::make_unique<test_client>(http()));
         waiting.back()->send(make_request("GET", "/owa/waiting"));
-        answers.push_back(std::async(std::launch::async, [c = waiting.back().get()] {
-            return c->read().result_int();
-        }));
+        answers.push_back(std::async(
+            std::launch::async, [c = waiting.back().get()] { return c->read().result_int(); }));
     }
     for (auto& c : served)
         EXPECT_EQ(c->roundtrip(make_request("GET", "/owa/")).result_int(), 200);

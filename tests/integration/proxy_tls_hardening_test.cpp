@@ -3,8 +3,8 @@
 // OpenSSL, so each test can ask for exactly the protocol feature it probes.
 
 #include "net/certificate.hpp"
-#include "tests/integration/raw_exchange.hpp"
 #include "tests/integration/proxy_fixture.hpp"
+#include "tests/integration/raw_exchange.hpp"
 
 #include <filesystem>
 #include <fstream>
