@@ -152,8 +152,11 @@ bool reverse_rewrite_url(std::string_view url, std::string_view from, std::strin
     return true;
 }
 
-void write_downstream_response(const net::http_head& upstream, const downstream_response& r,
-                               std::string& out) {
+namespace {
+
+// "HTTP/1.1 <status> <reason>": the back end's reason phrase kept, the standard one if it sent
+// none.
+void append_status_line(const net::http_head& upstream, std::string& out) {
     out.append("HTTP/1.1 ");
     std::array<char, 12> digits;
     auto [end, ec] = std::to_chars(digits.data(), digits.data() + digits.size(), upstream.status);
@@ -162,6 +165,13 @@ void write_downstream_response(const net::http_head& upstream, const downstream_
     out.append(upstream.reason.empty() ? net::reason_phrase(upstream.status)
                                        : std::string_view(upstream.reason));
     out.append("\r\n");
+}
+
+}  // namespace
+
+void write_downstream_response(const net::http_head& upstream, const downstream_response& r,
+                               std::string& out) {
+    append_status_line(upstream, out);
 
     const connection_options named(upstream);
     for (auto [name, value] : upstream.fields) {
@@ -198,14 +208,7 @@ void write_downstream_response(const net::http_head& upstream, const downstream_
 }
 
 void write_interim_response(const net::http_head& upstream, std::string& out) {
-    out.append("HTTP/1.1 ");
-    std::array<char, 12> digits;
-    auto [end, ec] = std::to_chars(digits.data(), digits.data() + digits.size(), upstream.status);
-    out.append(digits.data(), end);
-    out.push_back(' ');
-    out.append(upstream.reason.empty() ? net::reason_phrase(upstream.status)
-                                       : std::string_view(upstream.reason));
-    out.append("\r\n");
+    append_status_line(upstream, out);
     const connection_options named(upstream);
     for (auto [name, value] : upstream.fields) {
         if (is_hop_by_hop(name)) continue;

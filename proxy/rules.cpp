@@ -154,6 +154,9 @@ struct compiled_pattern {
     bool ignore_case = true;
     std::regex regex{};
     unsigned captures = 0;  // groups besides the whole match
+    // A regex that matches any input without a line terminator whole (".*", "^(.*)$" …): the
+    // catch-all rule most configurations have is then answered without running the regex.
+    enum class shortcut { none, whole, whole_captured } fast = shortcut::none;
 
     // Matches `input`; on success `captures_out` holds {0: whole, 1..n: groups}.
     bool match(std::string_view input, rule_scratch& scratch,
@@ -167,6 +170,12 @@ struct compiled_pattern {
             case pattern_syntax::wildcard:
                 return wildcard_match(text, input, ignore_case, &captures_out);
             case pattern_syntax::ecmascript: {
+                // '.' stops at CR and LF (a decoded %0a): those inputs take the regex.
+                if (fast != shortcut::none && input.find_first_of("\r\n") == input.npos) {
+                    captures_out.resize(fast == shortcut::whole ? 1 : 2);
+                    for (auto& c : captures_out) c.assign(input);
+                    return true;
+                }
                 if (!std::regex_search(input.data(), input.data() + input.size(), scratch.match,
                                        regex))
                     return false;
@@ -207,6 +216,10 @@ compiled_pattern compile_pattern(pattern_syntax syntax, const std::string& text,
                                    "\"" + text + "\" is not a valid ECMAScript regex: " + e.what());
             }
             p.captures = static_cast<unsigned>(p.regex.mark_count());
+            for (std::string_view whole : {".*", "^.*", ".*$", "^.*$"})
+                if (text == whole) p.fast = compiled_pattern::shortcut::whole;
+            for (std::string_view captured : {"(.*)", "^(.*)", "(.*)$", "^(.*)$"})
+                if (text == captured) p.fast = compiled_pattern::shortcut::whole_captured;
             break;
         }
     }

@@ -200,6 +200,8 @@ private:
     awaitable<bool> handle_request();
     // True when the SNI name and the request's host select different certificates.
     bool misdirected();
+    // The current request as the rules and the request-hash balancer see it.
+    request_view request_view_of() const;
     awaitable<bool> forward(const rule_result& route);
     // The server the request's affinity cookie names, when it may still take the client (not
     // tried yet, healthy, Available or Draining); -1 otherwise. Sets affinity_cookie_.
@@ -554,16 +556,7 @@ awaitable<bool> session::handle_request() {
     has_body_ = parser.chunked() || parser.content_length().value_or(0) > 0;
     client_keep_alive_ = parser.keep_alive();
 
-    request_view view;
-    view.method = st_->request.method;
-    view.target = target_;
-    view.host = host_;
-    view.https = https_;
-    view.server_port = local_port_;
-    view.remote_address = client_ip_;
-    view.remote_port = client_port_;
-    view.fields = &st_->request.fields;
-    auto result = snap_->rules().evaluate(view, st_->scratch);
+    auto result = snap_->rules().evaluate(request_view_of(), st_->scratch);
     // A request whose body stays unread cannot leave the connection usable.
     const bool close_after_local = has_body_ || !client_keep_alive_ || w_.stopping();
     switch (result.outcome) {
@@ -593,6 +586,19 @@ awaitable<bool> session::handle_request() {
             co_return co_await forward(result);
     }
     co_return false;
+}
+
+request_view session::request_view_of() const {
+    request_view view;
+    view.method = st_->request.method;
+    view.target = target_;
+    view.host = host_;
+    view.https = https_;
+    view.server_port = local_port_;
+    view.remote_address = client_ip_;
+    view.remote_port = client_port_;
+    view.fields = &st_->request.fields;
+    return view;
 }
 
 bool session::misdirected() {
@@ -790,16 +796,8 @@ awaitable<bool> session::forward(const rule_result& route) {
             if (farm.config->host_affinity.enabled) restrict_to_host(farm, now);
             std::uint64_t hash = 0;
             if (farm.config->load_balancing.algorithm == lb_algorithm::request_hash) {
-                request_view view;
-                view.method = st_->request.method;
-                view.target = target_;
-                view.host = host_;
-                view.https = https_;
-                view.server_port = local_port_;
-                view.remote_address = client_ip_;
-                view.remote_port = client_port_;
-                view.fields = &st_->request.fields;
-                hash = request_hash_key(farm.config->load_balancing, view, st_->hash_scratch);
+                hash = request_hash_key(farm.config->load_balancing, request_view_of(),
+                                        st_->hash_scratch);
             }
             index = farm.balancers[thread].balancer.pick(st_->loads, hash);
             if (index < 0) {

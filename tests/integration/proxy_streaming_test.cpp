@@ -96,7 +96,11 @@ TEST_F(Streaming, RpcChannelPairStreamsBothWaysWithoutBuffering) {
     EXPECT_LE(stats.relay_buffer_bytes, 2u * 64 * 1024);
     EXPECT_EQ(stats.farm("rpc")->current_requests, 2u);
     const auto growth = static_cast<std::int64_t>(resident_bytes() - rss_before);
+#if !defined(__SANITIZE_ADDRESS__)
     EXPECT_LT(growth, static_cast<std::int64_t>(16 * mib)) << "RSS grew by " << growth;
+#else
+    (void)growth;  // AddressSanitizer keeps freed memory in quarantine: RSS says nothing here
+#endif
 }
 
 // A back end that holds every request `hold` before answering (an ActiveSync Ping that

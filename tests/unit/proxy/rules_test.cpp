@@ -164,6 +164,27 @@ TEST_F(RulesTest, HttpToHttpsRedirectUsesHostAndBackReference) {
     EXPECT_EQ(evaluate(rules, "/owa/", "mail.contoso.com", true).outcome, rule_outcome::route);
 }
 
+// Catch-all patterns skip the regex engine; what they match and capture stays the regex's,
+// including at a decoded line feed, where '.' stops.
+TEST_F(RulesTest, CatchAllPatternsMatchAsTheRegexDoes) {
+    auto redirect = [](std::string pattern, std::string url) {
+        return rule_config{.name = "r",
+                           .pattern = std::move(pattern),
+                           .action = {.type = action_type::redirect,
+                                      .url = std::move(url),
+                                      .append_query_string = false}};
+    };
+    rule_set captured(with_rules({redirect("^(.*)$", "/to/{R:1}")}), "t");
+    EXPECT_EQ(evaluate(captured, "/OWA/x?q").url, "/to/OWA/x");
+    EXPECT_EQ(evaluate(captured, "/a%0ab").outcome, rule_outcome::not_published);
+    rule_set searched(with_rules({redirect("(.*)", "/to/{R:1}/{R:0}")}), "t");
+    EXPECT_EQ(evaluate(searched, "/ews/y").url, "/to/ews/y/ews/y");
+    EXPECT_EQ(evaluate(searched, "/a%0ab").url, "/to/a/a");  // the first match ends at LF
+    rule_set whole(with_rules({redirect(".*", "/to/{R:0}")}), "t");
+    EXPECT_EQ(evaluate(whole, "/").url, "/to/");
+    EXPECT_EQ(evaluate(whole, "/m%0dn").url, "/to/m");
+}
+
 TEST_F(RulesTest, ConditionCapturesComeFromTheLastMatchingCondition) {
     auto r = rule_config{.name = "r",
                          .pattern = "^(.*)$",
