@@ -13,7 +13,8 @@
 # First each proxy, freshly started, holds IDLE idle keep-alive client connections (each has
 # served one request) and the growth of its resident memory per connection is reported.
 #
-# Knobs: DUR [10] WARM [2] CONNS [50] IDLE [2000] REPS [1] SUT_CPU [0] CLIENT_CPU [1]
+# Knobs: DUR [10] WARM [2] CONNS [50] IDLE [2000; 0 skips it] REPS [1] SUT_CPU [0]
+# CLIENT_CPU [1]
 # Only 127.0.0.1 is used; every process started here is stopped by its PID.
 set -euo pipefail
 
@@ -192,10 +193,12 @@ rss_kb() {
 # Every proxy binds first: thousands of client sockets would otherwise take ephemeral ports that
 # a later listener needs.
 for kind in "${KINDS[@]}"; do start_kind "$kind"; done
-echo "== memory per idle client connection ($IDLE keep-alive connections, each served once)"
-printf '%-10s %12s %12s %14s %8s\n' proxy rss_before_kb rss_after_kb bytes_per_conn ratio
+[ "$IDLE" -gt 0 ] \
+  && echo "== memory per idle client connection ($IDLE keep-alive connections, each served once)" \
+  && printf '%-10s %12s %12s %14s %8s\n' proxy rss_before_kb rss_after_kb bytes_per_conn ratio
 declare -A PER_CONN
 for kind in "${KINDS[@]}"; do
+  [ "$IDLE" -gt 0 ] || break  # IDLE=0: throughput only
   before=$(rss_kb "$kind")
   python3 - "$H" "${PORT[$kind]}" "$IDLE" "$WORK/idle.$kind" << 'PY' &
 import socket, sys, os, time
