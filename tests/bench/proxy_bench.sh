@@ -32,40 +32,14 @@ B1=39081 B2=39082
 declare -A PORT=([haproxy]=39181 [nginx]=39182 [gatehouse]=39183)
 KINDS=(haproxy nginx gatehouse)
 
-for tool in wrk haproxy nginx taskset python3 curl ss; do
-  command -v "$tool" > /dev/null || { echo "proxy_bench: missing $tool (make bench-deps)" >&2; exit 2; }
-done
+BENCH=proxy_bench
+# shellcheck source=tests/bench/lib.sh
+source "$(dirname "$0")/lib.sh"
+bench_need wrk haproxy nginx taskset python3 curl ss
 [ -x "$GATEHOUSE" ] || { echo "proxy_bench: $GATEHOUSE not built" >&2; exit 2; }
 ulimit -n 20000 2> /dev/null || true
-
-WORK=$(mktemp -d /tmp/gatehouse-bench.XXXXXX)
-chmod 755 "$WORK"  # nginx workers run as nobody
 declare -A PID
-STARTED=()
-cleanup() {
-  local p
-  for p in "${STARTED[@]}"; do kill -TERM "$p" 2> /dev/null || true; done
-  for p in "${STARTED[@]}"; do wait "$p" 2> /dev/null || true; done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-port_free() { ! ss -Hltn "sport = :$1" | grep -q .; }
-wait_port() {  # PORT PID
-  for _ in $(seq 1 100); do
-    kill -0 "$2" 2> /dev/null || return 1
-    ss -Hltn "sport = :$1" | grep -q . && return 0
-    sleep 0.1
-  done
-  return 1
-}
-start() {  # LOGFILE command... ; sets LAST
-  "${@:2}" > "$1" 2>&1 &
-  LAST=$!
-  STARTED+=("$LAST")
-}
-for p in $B1 $B2 "${PORT[@]}"; do port_free "$p" || { echo "proxy_bench: port $p is busy" >&2; exit 1; }; done
+ports_free $B1 $B2 "${PORT[@]}"
 
 # ---- back ends -------------------------------------------------------------------------------
 mkdir -p "$WORK/www/owa" "$WORK/www/ews"

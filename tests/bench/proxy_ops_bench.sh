@@ -27,40 +27,12 @@ H=127.0.0.1
 B1=29281 B2=29282  # below the ephemeral range (32768-60999)
 declare -A PORT=([plain]=29381 [ops]=29382)
 
-for tool in wrk nginx taskset python3 curl ss; do
-  command -v "$tool" > /dev/null ||
-    { echo "proxy_ops_bench: missing $tool (make bench-deps)" >&2; exit 2; }
-done
+BENCH=proxy_ops_bench
+# shellcheck source=tests/bench/lib.sh
+source "$(dirname "$0")/lib.sh"
+bench_need wrk nginx taskset python3 curl ss
 [ -x "$GATEHOUSE" ] || { echo "proxy_ops_bench: $GATEHOUSE not built" >&2; exit 2; }
-
-WORK=$(mktemp -d /tmp/gatehouse-ops-bench.XXXXXX)
-chmod 755 "$WORK"
-STARTED=()
-cleanup() {
-  local p
-  for p in "${STARTED[@]}"; do kill -TERM "$p" 2> /dev/null || true; done
-  for p in "${STARTED[@]}"; do wait "$p" 2> /dev/null || true; done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-wait_port() {  # PORT PID
-  for _ in $(seq 1 100); do
-    kill -0 "$2" 2> /dev/null || return 1
-    ss -Hltn "sport = :$1" | grep -q . && return 0
-    sleep 0.1
-  done
-  return 1
-}
-start() {  # LOGFILE command... ; sets LAST
-  "${@:2}" > "$1" 2>&1 &
-  LAST=$!
-  STARTED+=("$LAST")
-}
-for p in $B1 $B2 "${PORT[@]}"; do
-  ! ss -Hltn "sport = :$p" | grep -q . || { echo "proxy_ops_bench: port $p is busy" >&2; exit 1; }
-done
+ports_free $B1 $B2 "${PORT[@]}"
 
 mkdir -p "$WORK/www/owa"
 printf '200 OK<br/>CAS1' > "$WORK/www/owa/HealthCheck.htm"

@@ -26,35 +26,12 @@ THREADS=${THREADS:-2}
 H=127.0.0.1
 BACKEND=29291 PROXY=29391  # below the ephemeral range (32768-60999)
 
-for tool in nginx python3 ss; do
-  command -v "$tool" > /dev/null ||
-    { echo "proxy_soak_bench: missing $tool (make bench-deps)" >&2; exit 2; }
-done
+BENCH=proxy_soak_bench
+# shellcheck source=tests/bench/lib.sh
+source "$(dirname "$0")/lib.sh"
+bench_need nginx python3 ss
 [ -x "$GATEHOUSE" ] || { echo "proxy_soak_bench: $GATEHOUSE not built" >&2; exit 2; }
-
-WORK=$(mktemp -d /tmp/gatehouse-soak-bench.XXXXXX)
-chmod 755 "$WORK"
-STARTED=()
-cleanup() {
-  local p
-  for p in "${STARTED[@]}"; do kill -TERM "$p" 2> /dev/null || true; done
-  for p in "${STARTED[@]}"; do wait "$p" 2> /dev/null || true; done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-wait_port() {  # PORT PID
-  for _ in $(seq 1 100); do
-    kill -0 "$2" 2> /dev/null || return 1
-    ss -Hltn "sport = :$1" | grep -q . && return 0
-    sleep 0.1
-  done
-  return 1
-}
-for p in $BACKEND $PROXY; do
-  ! ss -Hltn "sport = :$p" | grep -q . || { echo "proxy_soak_bench: port $p is busy" >&2; exit 1; }
-done
+ports_free $BACKEND $PROXY
 
 mkdir -p "$WORK/www/owa" "$WORK/cas"
 printf '200 OK<br/>CAS1' > "$WORK/www/owa/HealthCheck.htm"

@@ -13,10 +13,22 @@ namespace {
 
 const std::filesystem::path catalog = std::filesystem::path(GATEHOUSE_SOURCE_DIR) / "scenarios/catalog";
 
+// Work directories of this process's runs, removed when the test program ends.
+struct work_roots : ::testing::Environment {
+    std::vector<std::filesystem::path> paths;
+    void TearDown() override {
+        std::error_code ignored;
+        for (const auto& p : paths) std::filesystem::remove_all(p, ignored);
+    }
+};
+work_roots* const roots =
+    static_cast<work_roots*>(::testing::AddGlobalTestEnvironment(new work_roots));
+
 run_options options_for(const std::string& name) {
     run_options o;
     o.work_root = std::filesystem::temp_directory_path() /
                   ("gatehouse-runner-test-" + std::to_string(getpid()) + "-" + name);
+    roots->paths.push_back(o.work_root);
     return o;
 }
 
