@@ -32,9 +32,10 @@ struct parsed {
 };
 
 // Feeds `pieces` to a fresh parser as a connection would (unconsumed bytes stay buffered).
-parsed parse(net::http_head& head, const std::vector<std::string_view>& pieces) {
+parsed parse(net::http_head& head, const std::vector<std::string_view>& pieces,
+             const net::parser_limits& limits = {}) {
     parsed out;
-    net::request_parser parser(head);
+    net::request_parser parser(head, limits);
     std::string buffer;
     std::size_t next = 0;
     error_code ec;
@@ -132,8 +133,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         wire += first.body;
     }
 
+    // The back end's parser has the proxy's limits plus room for what the proxy adds (Host on
+    // HTTP/1.0, X-Forwarded-For, X-Forwarded-Proto, the request id): a request at the inbound
+    // limits is forwarded, as every proxy does.
+    net::parser_limits room;
+    room.fields += 8;
+    room.head_bytes += 1024;
     net::http_head again;
-    auto second = parse(again, {wire});
+    auto second = parse(again, {wire}, room);
     if (!second.ok) fail("the forwarded request does not parse");
     if (proxy::validate_request(again)) fail("the forwarded request fails validation");
     if (again.method != head.method) fail("method changed");
