@@ -3,6 +3,7 @@
 #include "net/http_io.hpp"
 #include "net/log.hpp"
 #include "net/stream.hpp"
+#include "proxy/percent_decoding.hpp"
 #include "proxy/proxy_server.hpp"
 
 #include <set>
@@ -74,28 +75,6 @@ std::string label(std::string_view v) {
     return out;
 }
 
-std::string percent_decode(std::string_view s) {
-    std::string out;
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        if (s[i] == '%' && i + 2 < s.size()) {
-            auto hex = [](char c) {
-                return c >= '0' && c <= '9'   ? c - '0'
-                       : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                       : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                              : -1;
-            };
-            int hi = hex(s[i + 1]), lo = hex(s[i + 2]);
-            if (hi >= 0 && lo >= 0) {
-                out.push_back(static_cast<char>(hi * 16 + lo));
-                i += 2;
-                continue;
-            }
-        }
-        out.push_back(s[i]);
-    }
-    return out;
-}
-
 std::vector<std::string> split_path(std::string_view target) {
     target = target.substr(0, target.find('?'));
     std::vector<std::string> parts;
@@ -105,7 +84,7 @@ std::vector<std::string> split_path(std::string_view target) {
             continue;
         }
         auto slash = target.find('/');
-        parts.push_back(percent_decode(target.substr(0, slash)));
+        percent_decode(target.substr(0, slash), parts.emplace_back());
         if (slash == std::string_view::npos) break;
         target.remove_prefix(slash);
     }

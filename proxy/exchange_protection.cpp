@@ -1,5 +1,7 @@
 #include "proxy/exchange_protection.hpp"
 
+#include "proxy/percent_decoding.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cstdint>
@@ -14,28 +16,10 @@ char lower(char c) {
     return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
 }
 
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    c = lower(c);
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    return -1;
-}
-
 // Percent-decodes `in` once and folds ASCII case; a malformed escape stays as it is.
 void decode_lower(std::string_view in, std::string& out) {
-    out.clear();
-    for (std::size_t i = 0; i < in.size(); ++i) {
-        if (in[i] == '%' && i + 2 < in.size()) {
-            int hi = hex_value(in[i + 1]);
-            int lo = hex_value(in[i + 2]);
-            if (hi >= 0 && lo >= 0) {
-                out.push_back(lower(static_cast<char>(hi * 16 + lo)));
-                i += 2;
-                continue;
-            }
-        }
-        out.push_back(lower(in[i]));
-    }
+    percent_decode(in, out);
+    for (auto& c : out) c = lower(c);
 }
 
 // After one decoding, an escape that would decode to a delimiter is double encoding.

@@ -1,6 +1,7 @@
 #include "proxy/rules.hpp"
 
 #include "net/http_message.hpp"
+#include "proxy/percent_decoding.hpp"
 
 #include <array>
 #include <charconv>
@@ -22,13 +23,6 @@ bool equals(std::string_view a, std::string_view b, bool ignore_case) noexcept {
     for (std::size_t i = 0; i < a.size(); ++i)
         if (!same_char(a[i], b[i], ignore_case)) return false;
     return true;
-}
-
-int hex_value(char c) noexcept {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
 }
 
 void append_number(std::string& out, unsigned value) {
@@ -286,22 +280,6 @@ bool append_server_variable(const request_view& r, std::string_view name, std::s
         return false;
     }
     return true;
-}
-
-void percent_decode(std::string_view in, std::string& out) {
-    out.clear();
-    for (std::size_t i = 0; i < in.size(); ++i) {
-        if (in[i] == '%' && i + 2 < in.size()) {
-            int hi = hex_value(in[i + 1]);
-            int lo = hex_value(in[i + 2]);
-            if (hi >= 0 && lo >= 0) {
-                out.push_back(static_cast<char>(hi * 16 + lo));
-                i += 2;
-                continue;
-            }
-        }
-        out.push_back(in[i]);
-    }
 }
 
 namespace {

@@ -93,7 +93,4 @@ private:
 bool wildcard_match(std::string_view pattern, std::string_view input, bool ignore_case,
                     std::vector<std::string>* captures);
 
-// Percent-decodes `in` into `out` (a malformed escape is kept as it is).
-void percent_decode(std::string_view in, std::string& out);
-
 }  // namespace gatehouse::proxy

@@ -274,11 +274,5 @@ TEST(Wildcard, CapturesEachStar) {
     EXPECT_FALSE(wildcard_match("*.htm", "owa/HealthCheck.html", true, nullptr));
 }
 
-TEST(PercentDecode, DecodesValidEscapesAndKeepsBrokenOnes) {
-    std::string out;
-    percent_decode("a%20b%2Fc%zz%4", out);
-    EXPECT_EQ(out, "a b/c%zz%4");
-}
-
 }  // namespace
 }  // namespace gatehouse::proxy
