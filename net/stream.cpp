@@ -120,7 +120,7 @@ awaitable<std::tuple<error_code, std::size_t>> stream::write(
     co_return std::tuple{translate(ec), n};
 }
 
-awaitable<void> stream::shutdown(steady_clock::duration tls_wait) {
+awaitable<void> stream::send_close(steady_clock::duration tls_wait) {
     if (tls_ && socket().is_open() && !watchdog_->expired) {
         auto limit = steady_clock::now() + tls_wait;
         if (limit < watchdog_->deadline) expires_at(limit);
@@ -129,19 +129,18 @@ awaitable<void> stream::shutdown(steady_clock::duration tls_wait) {
     }
     error_code ignored;
     socket().shutdown(tcp::socket::shutdown_send, ignored);
+}
+
+awaitable<void> stream::shutdown(steady_clock::duration tls_wait) {
+    co_await send_close(tls_wait);
+    error_code ignored;
     socket().close(ignored);
 }
 
 awaitable<void> stream::linger_close(steady_clock::duration linger,
                                      steady_clock::duration tls_wait) {
-    if (tls_ && socket().is_open() && !watchdog_->expired) {
-        auto limit = steady_clock::now() + tls_wait;
-        if (limit < watchdog_->deadline) expires_at(limit);
-        auto [ec] = co_await tls_->async_shutdown(use_nothrow);
-        (void)ec;
-    }
+    co_await send_close(tls_wait);
     error_code ignored;
-    socket().shutdown(tcp::socket::shutdown_send, ignored);
     if (!watchdog_->expired) {
         auto limit = steady_clock::now() + linger;
         if (limit < watchdog_->deadline) expires_at(limit);

@@ -79,6 +79,8 @@ private:
     struct watchdog;
 
     error_code translate(error_code ec) const noexcept;
+    // close_notify (TLS, bounded by `tls_wait`) and FIN; the socket stays open for reading.
+    awaitable<void> send_close(steady_clock::duration tls_wait);
 
     std::unique_ptr<tcp::socket> plain_;
     std::unique_ptr<asio::ssl::stream<tcp::socket>> tls_;
