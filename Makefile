@@ -72,9 +72,9 @@ fuzz: deps
 	$(call install_missing,$(FUZZ_PACKAGES))
 	JOBS=$(JOBS) tests/fuzz/run.sh build-fuzz $(FUZZ_SECONDS)
 
-# ASan + UBSan over the net and proxy unit tests and the proxy's error, hardening and streaming
-# integration tests (the whole suite instrumented would take too long on two cores).
-SANITIZE_PROXY_FILTER = Errors.*:Hardening.*:Streaming.*
+# ASan + UBSan over the net and proxy unit tests and the proxy's error, hardening, streaming and
+# lifecycle integration tests (the whole suite instrumented would take too long on two cores).
+SANITIZE_PROXY_FILTER = Errors.*:Hardening.*:Streaming.*:Lifecycle.*
 sanitize: deps
 	cmake -S . -B build-sanitize $(CMAKE_FLAGS) -DGATEHOUSE_SANITIZE=ON
 	cmake --build build-sanitize -j $(JOBS) --target gatehouse_net_tests gatehouse_proxy_tests \

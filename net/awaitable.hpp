@@ -14,6 +14,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/system/error_code.hpp>
 #include <chrono>
+#include <cstddef>
+#include <new>
 
 namespace boost::beast {}
 namespace boost::beast::http {}
@@ -33,6 +35,21 @@ using asio::use_awaitable;
 
 // co_await op(..., use_nothrow) yields (error_code, results...) and never throws.
 inline constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
+
+// An associated allocator for the handler of an operation that stays pending for long (an idle
+// connection's wait): each operation gets an allocation of its own size. With the default
+// (std::allocator), Asio recycles per-thread blocks and such an operation may keep whatever
+// larger block a busy request freed last.
+template <class T>
+struct exact_allocator {
+    using value_type = T;
+    exact_allocator() noexcept = default;
+    template <class U>
+    exact_allocator(const exact_allocator<U>&) noexcept {}
+    T* allocate(std::size_t n) { return static_cast<T*>(::operator new(n * sizeof(T))); }
+    void deallocate(T* p, std::size_t) noexcept { ::operator delete(p); }
+    friend bool operator==(exact_allocator, exact_allocator) noexcept { return true; }
+};
 
 using steady_clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;

@@ -22,8 +22,17 @@ struct stream::watchdog {
     bool waiting = false;
     bool expired = false;
 
+    // An idle connection's deadline wait lasts as long as the connection is idle.
+    struct waiter {
+        std::shared_ptr<watchdog> self;
+        std::uint64_t generation;
+        void operator()(error_code ec) const { fire(self, generation, ec); }
+        using allocator_type = exact_allocator<void>;
+        allocator_type get_allocator() const noexcept { return {}; }
+    };
+
     static void wait(const std::shared_ptr<watchdog>& self) {
-        self->timer.async_wait([self, g = self->generation](error_code ec) { fire(self, g, ec); });
+        self->timer.async_wait(waiter{self, self->generation});
     }
 
     static void fire(const std::shared_ptr<watchdog>& self, std::uint64_t generation,

@@ -178,6 +178,9 @@ std::string prometheus_text(const proxy_stats& stats) {
     out << "gatehouse_connections_accepted_total " << stats.connections_accepted << '\n';
     family("gatehouse_connections_active", "gauge", "Client connections open.");
     out << "gatehouse_connections_active " << stats.connections_active << '\n';
+    family("gatehouse_connections_parked", "gauge",
+           "Idle client connections compacted to a readiness wait.");
+    out << "gatehouse_connections_parked " << stats.connections_parked << '\n';
     family("gatehouse_connections_refused_per_client_total", "counter",
            "Connections closed at accept: the client address had max_connections_per_client.");
     out << "gatehouse_connections_refused_per_client_total "
@@ -225,6 +228,7 @@ reply admin_api::impl::route(const net::http_head& head, const std::string& body
             generated[std::to_string(k)] = s.generated[k];
         return reply{200, json{{"connections_accepted", s.connections_accepted},
                                {"connections_active", s.connections_active},
+                               {"connections_parked", s.connections_parked},
                                {"connections_refused_per_client",
                                 s.connections_refused_per_client},
                                {"requests", s.requests},

@@ -268,6 +268,7 @@ proxy_stats proxy_server::stats() {
         auto closed = c.connections_closed.get();
         auto opened = c.connections_opened.get();
         s.connections_active += opened > closed ? opened - closed : 0;
+        s.connections_parked += c.connections_parked.load(std::memory_order_relaxed);
         s.requests += c.requests.get();
         s.redirects += c.redirects.get();
         s.aborted_by_rule += c.aborted_by_rule.get();

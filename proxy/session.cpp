@@ -32,6 +32,16 @@ constexpr unsigned max_interim_responses = 32;
 // before the connection is given up (the client stopped sending a body nobody read).
 constexpr auto pump_grace = std::chrono::seconds(1);
 
+void log_failure(std::exception_ptr e, std::string_view what) {
+    try {
+        std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+        GATEHOUSE_LOG(error, "proxy") << what << ": " << ex.what();
+    } catch (...) {
+        GATEHOUSE_LOG(error, "proxy") << what;
+    }
+}
+
 bool is_idempotent(std::string_view method) {
     for (auto m : {"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
         if (method == m) return true;
@@ -146,6 +156,15 @@ struct request_state {
     std::string hash_scratch{};
     std::vector<server_load> loads{};
     std::vector<bool> tried{};
+
+    // The request in progress (serve_one() resets what is not simply overwritten).
+    std::string_view target{};
+    std::string_view host{};
+    std::string_view affinity_cookie{};  // the request's affinity cookie value (request head)
+    std::array<char, 36> request_id{};
+    log_state log{};
+    std::string forwarded_for{};  // X-Forwarded-For's value for this client
+    std::string local_ip{};       // the access log's s-ip
 };
 
 std::vector<std::unique_ptr<request_state>>& state_pool() {
@@ -172,27 +191,45 @@ void give_state(std::unique_ptr<request_state> st) {
 
 class session final : public connection_handle {
 public:
-    session(worker& w, tcp::socket socket, std::size_t listener);
+    // Registers with the worker; `hold` (the client address's slot) is kept until the end.
+    session(worker& w, tcp::socket socket, std::size_t listener,
+            client_address_limiter::slot hold);
     ~session();
     session(const session&) = delete;
     session& operator=(const session&) = delete;
 
-    // Serves the connection until it closes (see run_session).
-    static awaitable<void> main(worker* w, tcp::socket socket, std::size_t listener,
-                                client_address_limiter::slot hold);
+    // Serves a new connection until it closes (see run_session).
+    static awaitable<void> start(worker* w, tcp::socket socket, std::size_t listener,
+                                 client_address_limiter::slot hold);
 
     void close_if_idle() noexcept override {
         if (idle_ && client_) client_->close();
     }
+    void compact() noexcept override;
     void abort() noexcept override;
 
 private:
+    // The wait for a parked connection's next request (see park()); owns the session.
+    struct parked_wait {
+        std::unique_ptr<session> s;
+        void operator()(error_code ec);
+        using allocator_type = exact_allocator<void>;
+        allocator_type get_allocator() const noexcept { return {}; }
+    };
+
     const listener_limits& limits() const { return snap_->listeners()[listener_].config->limits; }
 
+    // The connection's coroutine: from a new connection (`woke` empty), or from a parked one
+    // whose wait ended with `woke`. It returns when the connection has closed, or when it has
+    // parked the connection (see park()).
+    static awaitable<void> serve(std::unique_ptr<session> s, std::optional<error_code> woke);
+    // An idle plain connection asked to compact: its coroutine ends, and only the session and a
+    // readiness wait on its socket (no buffer) stay until the next request's bytes arrive.
+    static void park(std::unique_ptr<session> s);
     awaitable<bool> handshake();
     // Around the wait for the first byte of the next request; false: the connection is done.
     void begin_wait();
-    bool end_wait(const error_code& ec, std::size_t n);
+    bool end_wait(const error_code& ec, std::span<const char> first_bytes);
     awaitable<bool> serve_one();
     awaitable<void> close();
     // After an internal error: make sure no coroutine still refers to this session.
@@ -204,7 +241,7 @@ private:
     request_view request_view_of() const;
     awaitable<bool> forward(const rule_result& route);
     // The server the request's affinity cookie names, when it may still take the client (not
-    // tried yet, healthy, Available or Draining); -1 otherwise. Sets affinity_cookie_.
+    // tried yet, healthy, Available or Draining); -1 otherwise. Sets st_->affinity_cookie.
     int affinity_server(const farm_snapshot& farm);
     // Host-name affinity: leaves eligible in st_->loads only the servers the request's host is
     // allocated to.
@@ -237,17 +274,15 @@ private:
     std::optional<net::stream> client_;
     beast::flat_buffer client_buffer_;
     std::unique_ptr<request_state> st_;  // lent while a request is handled
-    std::string_view target_;
-    std::string_view host_;
-    std::array<char, 256> first_bytes_{};  // an idle connection's read (see wait_for_request)
+    std::unique_ptr<client_address_limiter::slot> hold_;  // only when a slot is held
 
     std::string client_ip_;
     std::uint16_t client_port_ = 0;
-    std::string forwarded_for_;
-    std::string local_ip_;
     std::uint16_t local_port_ = 0;
 
     bool idle_ = false;
+    bool park_requested_ = false;  // compact_if_idle() cancelled the wait to park
+    bool parked_ = false;
     bool aborted_ = false;
     bool client_keep_alive_ = true;
     unsigned served_ = 0;
@@ -258,13 +293,10 @@ private:
         std::unique_ptr<upstream_connection> connection{};
     };
     std::vector<pinned_connection> pinned_;
-    std::string_view affinity_cookie_;  // the request's affinity cookie value (request head)
 
     // The request in progress.
     std::unique_ptr<upstream_connection> upstream_;
-    std::array<char, 36> request_id_{};
     steady_clock::time_point started_{};
-    log_state log_{};
     milliseconds timeout_{30'000};
     std::uint64_t body_limit_ = 0;
     std::uint64_t body_sent_ = 0;
@@ -275,11 +307,12 @@ private:
     bool pump_running_ = false;
     bool pump_stopping_ = false;  // stop_pump() cancelled the pump's operations
     pump_result pump_ = pump_result::none;
-    asio::steady_timer pump_timer_;
+    std::unique_ptr<asio::steady_timer> pump_timer_;  // made by the first body pump
 };
 
-session::session(worker& w, tcp::socket socket, std::size_t listener)
-    : w_(w), listener_(listener), snap_(w.current()), pump_timer_(w.context()) {
+session::session(worker& w, tcp::socket socket, std::size_t listener,
+                 client_address_limiter::slot hold)
+    : w_(w), listener_(listener), snap_(w.current()) {
     const auto& ls = snap_->listeners()[listener_];
     https_ = ls.config->tls;
     error_code ignored;
@@ -291,11 +324,40 @@ session::session(worker& w, tcp::socket socket, std::size_t listener)
     const auto& remote = client_->remote_endpoint();
     client_ip_ = remote.address().to_string();
     client_port_ = remote.port();
-    local_ip_ = client_->local_endpoint().address().to_string();
     local_port_ = client_->local_endpoint().port();
+    if (hold.held()) hold_ = std::make_unique<client_address_limiter::slot>(std::move(hold));
+    // Last: nothing above may throw once the worker knows the session.
+    w_.attach(*this, listener_);
+    w_.counters().connections_opened.add();
 }
 
-session::~session() = default;
+session::~session() {
+    w_.counters().connections_closed.add();
+    w_.detach(*this, listener_);
+}
+
+void session::compact() noexcept {
+    if (!idle_ || parked_ || park_requested_ || !client_ || !client_->is_open()) return;
+    park_requested_ = true;
+    error_code ignored;
+    client_->socket().cancel(ignored);
+}
+
+void session::park(std::unique_ptr<session> s) {
+    s->park_requested_ = false;
+    s->parked_ = true;
+    s->w_.counters().connections_parked.fetch_add(1, std::memory_order_relaxed);
+    auto& socket = s->client_->socket();
+    // A readiness wait re-arms the descriptor, so bytes that arrived before it still wake it.
+    socket.async_wait(tcp::socket::wait_read, parked_wait{std::move(s)});
+}
+
+void session::parked_wait::operator()(error_code ec) {
+    s->parked_ = false;
+    s->w_.counters().connections_parked.fetch_sub(1, std::memory_order_relaxed);
+    auto& context = s->w_.context();
+    asio::co_spawn(context, serve(std::move(s), ec), log_session_end);
+}
 
 void session::abort() noexcept {
     aborted_ = true;
@@ -314,7 +376,7 @@ steady_clock::duration session::client_write_timeout() const {
 awaitable<error_code> session::write_client(std::span<const asio::const_buffer> buffers) {
     client_->expires_after(client_write_timeout());
     auto [ec, n] = co_await client_->write(buffers);
-    log_.sc_bytes += n;
+    st_->log.sc_bytes += n;
     // A client that stopped reading (slow read): drop what the kernel still buffers for it
     // with a reset instead of a FIN queued behind it.
     if (ec == asio::error::timed_out) client_->reset();
@@ -336,35 +398,27 @@ std::uint64_t session::request_head_bytes() const {
 // pair for mismatched (asio::detail::thread_info_base recycles frames with aligned_new/delete).
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-// The connection's whole life in one coroutine frame that also holds the session: while a
-// connection waits for its next request, this frame and the pending read are all it costs.
-awaitable<void> session::main(worker* w, tcp::socket socket, std::size_t listener,
-                              [[maybe_unused]] client_address_limiter::slot hold) {
-    // `hold` lives in this frame: the address's count drops when the connection has ended.
-    std::optional<session> s;
+awaitable<void> session::start(worker* w, tcp::socket socket, std::size_t listener,
+                               client_address_limiter::slot hold) {
+    std::unique_ptr<session> s;
     try {
-        s.emplace(*w, std::move(socket), listener);
+        s = std::make_unique<session>(*w, std::move(socket), listener, std::move(hold));
     } catch (const std::exception& e) {
         GATEHOUSE_LOG(error, "proxy") << "cannot serve a connection: " << e.what();
         co_return;
     }
-    struct registration {
-        worker& w;
-        session& s;
-        std::size_t listener;
-        registration(worker& w_, session& s_, std::size_t l) : w(w_), s(s_), listener(l) {
-            w.attach(s, listener);
-            w.counters().connections_opened.add();
-        }
-        ~registration() {
-            w.counters().connections_closed.add();
-            w.detach(s, listener);
-        }
-    } registered(*w, *s, listener);
+    co_await serve(std::move(s), std::nullopt);
+}
 
+// While a connection waits for its next request, this frame, the session and the pending read
+// are what it costs; once parked, only the session and a readiness wait.
+awaitable<void> session::serve(std::unique_ptr<session> s, std::optional<error_code> woke) {
+    // A plain idle connection's first read: no read buffer is held while waiting for it, and
+    // the read stays an ordinary speculative one (no extra epoll_ctl per request).
+    std::array<char, 256> first_bytes;
     std::exception_ptr failure;
     try {
-        bool open = !s->https_ || co_await s->handshake();
+        bool open = woke ? s->end_wait(*woke, {}) : !s->https_ || co_await s->handshake();
         while (open && !s->aborted_) {
             if (s->client_buffer_.size() == 0) {
                 give_state(std::move(s->st_));
@@ -375,32 +429,28 @@ awaitable<void> session::main(worker* w, tcp::socket socket, std::size_t listene
                     std::tie(ec, n) = co_await s->client_->read_some(
                         s->client_buffer_.prepare(net::read_chunk_bytes));
                 } else {
-                    // A small read straight on the socket: an idle plain connection holds no
-                    // read buffer and no extra coroutine frame, and the read stays an ordinary
-                    // speculative one (no extra epoll_ctl per request).
                     std::tie(ec, n) = co_await s->client_->socket().async_read_some(
-                        asio::buffer(s->first_bytes_), use_nothrow);
+                        asio::buffer(first_bytes), use_nothrow);
+                    if (ec == asio::error::operation_aborted && s->park_requested_ &&
+                        !s->aborted_ && !s->client_->expired() && s->client_->is_open()) {
+                        park(std::move(s));
+                        co_return;
+                    }
                 }
-                if (!s->end_wait(ec, n)) break;
+                if (!s->end_wait(ec, std::span<const char>(first_bytes.data(), n))) break;
             }
             if (!s->st_) s->st_ = take_state();
             bool keep = co_await s->serve_one();
             ++s->served_;
-            if (!keep || w->stopping()) break;
+            if (!keep || s->w_.stopping()) break;
         }
         co_await s->close();
     } catch (...) {
         failure = std::current_exception();
     }
     if (failure) {
-        try {
-            std::rethrow_exception(failure);
-        } catch (const std::exception& e) {
-            GATEHOUSE_LOG(error, "proxy") << "connection ended by an internal error: " << e.what();
-        } catch (...) {
-            GATEHOUSE_LOG(error, "proxy") << "connection ended by an internal error";
-        }
-        co_await s->wind_down();
+        log_failure(failure, "connection ended by an internal error");
+        if (s) co_await s->wind_down();
     }
 }
 #pragma GCC diagnostic pop
@@ -424,28 +474,41 @@ void session::begin_wait() {
     // The keep-alive timeout runs until the first byte of the next request (the header timeout
     // for a new plain connection).
     idle_ = true;
-    client_->expires_after(served_ == 0 && !https_ ? lim.header_timeout : lim.keep_alive_timeout);
-    if (!https_) w_.give_read_buffer(std::move(client_buffer_));
+    park_requested_ = false;
+    const auto now = steady_clock::now();
+    client_->expires_at(now + (served_ == 0 && !https_ ? lim.header_timeout
+                                                       : lim.keep_alive_timeout));
+    if (!https_) {
+        w_.give_read_buffer(std::move(client_buffer_));
+        // TLS connections keep their coroutine while idle: a TLS read cannot be split into a
+        // readiness wait and a read.
+        w_.idle_begin(*this, now);
+    }
 }
 
-bool session::end_wait(const error_code& ec, std::size_t n) {
+bool session::end_wait(const error_code& ec, std::span<const char> first_bytes) {
     idle_ = false;
+    park_requested_ = false;
+    w_.idle_end(*this);
     if (ec || aborted_) return false;
     if (https_) {
-        client_buffer_.commit(n);
+        client_buffer_.commit(first_bytes.size());
     } else {
-        // The first bytes move into a buffer lent by the worker.
+        // The first bytes (none after a parked wait) move into a buffer lent by the worker.
         client_buffer_ = w_.take_read_buffer();
-        auto room = client_buffer_.prepare(net::read_chunk_bytes);
-        std::memcpy(room.data(), first_bytes_.data(), n);
-        client_buffer_.commit(n);
+        if (!first_bytes.empty()) {
+            auto room = client_buffer_.prepare(net::read_chunk_bytes);
+            std::memcpy(room.data(), first_bytes.data(), first_bytes.size());
+            client_buffer_.commit(first_bytes.size());
+        }
     }
     return true;
 }
 
 awaitable<void> session::close() {
-    give_state(std::move(st_));
+    // The pump reads the request's parser: it stops before the request state goes back.
     if (pump_running_) co_await stop_pump();
+    give_state(std::move(st_));
     upstream_.reset();
     pinned_.clear();
     if (!aborted_ && client_->is_open()) {
@@ -468,14 +531,16 @@ awaitable<bool> session::serve_one() {
     snap_ = w_.current();  // each request runs on the newest configuration
     const auto& lim = limits();
     started_ = steady_clock::now();
-    log_ = {};
+    st_->log = {};
+    st_->target = st_->host = st_->affinity_cookie = {};
+    st_->forwarded_for.clear();
     upstream_.reset();
     body_sent_ = 0;
     head_sent_ = 0;
     pump_ = pump_result::none;
     has_body_ = false;
     auto id = w_.ids().next();
-    std::copy(id.begin(), id.end(), request_id_.begin());
+    std::copy(id.begin(), id.end(), st_->request_id.begin());
 
     client_->expires_after(lim.header_timeout);
     net::parser_limits pl;
@@ -493,7 +558,10 @@ awaitable<bool> session::serve_one() {
             finish_log();
             co_return false;
         }
-        if (!is_parse_error(ec)) co_return false;  // the client went away
+        if (!is_parse_error(ec)) {
+            GATEHOUSE_LOG(debug, "proxy") << "DBG head read ended: " << ec.message();
+            co_return false;  // the client went away
+        }
         GATEHOUSE_LOG(info, "proxy") << "refused a request from " << client_ip_ << " ("
                                      << to_string(triple_for_parse_error(ec))
                                      << "): " << ec.message();
@@ -503,7 +571,7 @@ awaitable<bool> session::serve_one() {
         co_return false;
     }
     w_.counters().requests.add();
-    log_.cs_bytes = request_head_bytes();
+    st_->log.cs_bytes = request_head_bytes();
     bool keep = co_await handle_request();
     finish_log();
     co_return keep;
@@ -523,17 +591,17 @@ awaitable<bool> session::handle_request() {
     }
 
     // Target and host. An absolute-form target names the host itself (RFC 9112 §3.2.2).
-    target_ = st_->request.target;
-    host_ = st_->request.fields.find("Host").value_or(std::string_view{});
-    if (starts_with_ci(target_, "http://") || starts_with_ci(target_, "https://")) {
-        auto rest = target_.substr(target_.find("//") + 2);
+    st_->target = st_->request.target;
+    st_->host = st_->request.fields.find("Host").value_or(std::string_view{});
+    if (starts_with_ci(st_->target, "http://") || starts_with_ci(st_->target, "https://")) {
+        auto rest = st_->target.substr(st_->target.find("//") + 2);
         auto slash = rest.find_first_of("/?");
         st_->host_storage.assign(rest.substr(0, slash));
         st_->target_storage.assign(slash == std::string_view::npos ? std::string_view("/")
                                                                    : rest.substr(slash));
         if (!st_->target_storage.starts_with('/')) st_->target_storage.insert(0, 1, '/');
-        target_ = st_->target_storage;
-        host_ = st_->host_storage;
+        st_->target = st_->target_storage;
+        st_->host = st_->host_storage;
     }
 
     // A TLS connection speaks only for the names of the certificate its client checked (RFC
@@ -544,7 +612,7 @@ awaitable<bool> session::handle_request() {
 
     // The Exchange protection preset (opt-in), before any rule sees the request.
     if (const auto& ep = snap_->settings().exchange_protection; ep.enabled) {
-        if (auto v = check_exchange_request(ep, target_, st_->request.fields, st_->exchange)) {
+        if (auto v = check_exchange_request(ep, st_->target, st_->request.fields, st_->exchange)) {
             GATEHOUSE_LOG(warning, "proxy")
                 << "exchange_protection " << v.rule << " (" << v.reason << ") blocked "
                 << st_->request.method << " " << st_->request.target << " from " << client_ip_;
@@ -591,8 +659,8 @@ awaitable<bool> session::handle_request() {
 request_view session::request_view_of() const {
     request_view view;
     view.method = st_->request.method;
-    view.target = target_;
-    view.host = host_;
+    view.target = st_->target;
+    view.host = st_->host;
     view.https = https_;
     view.server_port = local_port_;
     view.remote_address = client_ip_;
@@ -604,8 +672,8 @@ request_view session::request_view_of() const {
 bool session::misdirected() {
     const char* sni = SSL_get_servername(client_->ssl(), TLSEXT_NAMETYPE_host_name);
     const auto& tls = snap_->listeners()[listener_].tls;
-    if (!sni || !tls || host_.empty()) return false;  // no SNI: the default certificate serves all
-    std::string_view name = host_;
+    if (!sni || !tls || st_->host.empty()) return false;  // no SNI: the default certificate serves all
+    std::string_view name = st_->host;
     if (name.front() == '[')
         name = name.substr(0, name.find(']') + 1);
     else
@@ -621,10 +689,10 @@ awaitable<bool> session::respond(const error_triple& e, bool close, std::string_
     }
     if (has_body_ && pump_ != pump_result::done) close = true;
     if (!client_keep_alive_ || w_.stopping()) close = true;
-    log_.triple = e;
+    st_->log.triple = e;
     w_.counters().generated[static_cast<std::size_t>(classify(e))].add();
     st_->out.clear();
-    append_error_response(e, close, std::string_view(request_id_.data(), request_id_.size()),
+    append_error_response(e, close, std::string_view(st_->request_id.data(), st_->request_id.size()),
                           st_->out, reason, description, extra_headers);
     std::string_view bytes = st_->out;
     if (st_->request.method == "HEAD") bytes = bytes.substr(0, bytes.find("\r\n\r\n") + 4);
@@ -633,29 +701,30 @@ awaitable<bool> session::respond(const error_triple& e, bool close, std::string_
 }
 
 void session::finish_log() {
-    if (log_.outcome_farm)
-        record_outcome(*log_.outcome_farm, log_.outcome_server,
-                       outcome_of(log_.triple.status, log_.triple.substatus, log_.triple.win32),
+    if (st_->log.outcome_farm)
+        record_outcome(*st_->log.outcome_farm, st_->log.outcome_server,
+                       outcome_of(st_->log.triple.status, st_->log.triple.substatus, st_->log.triple.win32),
                        steady_clock::now());
     if (w_.logging()) {
         access_record r;
         r.when = std::chrono::system_clock::now();
-        r.server_ip = local_ip_;
+        st_->local_ip = client_->local_endpoint().address().to_string();
+        r.server_ip = st_->local_ip;
         r.server_port = local_port_;
         r.method = st_->request.method;
         r.target = st_->request.target;
         r.client_ip = client_ip_;
         r.user_agent = st_->request.fields.find("User-Agent").value_or(std::string_view{});
-        r.status = log_.triple.status;
-        r.substatus = log_.triple.substatus;
-        r.win32 = log_.triple.win32;
-        r.sc_bytes = log_.sc_bytes;
-        r.cs_bytes = log_.cs_bytes + body_sent_;
+        r.status = st_->log.triple.status;
+        r.substatus = st_->log.triple.substatus;
+        r.win32 = st_->log.triple.win32;
+        r.sc_bytes = st_->log.sc_bytes;
+        r.cs_bytes = st_->log.cs_bytes + body_sent_;
         r.time_taken_ms = static_cast<std::uint64_t>(
             std::chrono::duration_cast<milliseconds>(steady_clock::now() - started_).count());
-        r.farm = log_.farm;
-        r.server = log_.server;
-        r.request_id = std::string_view(request_id_.data(), request_id_.size());
+        r.farm = st_->log.farm;
+        r.server = st_->log.server;
+        r.request_id = std::string_view(st_->request_id.data(), st_->request_id.size());
         w_.log(r);
     }
 }
@@ -707,12 +776,12 @@ awaitable<bool> session::forward(const rule_result& route) {
     std::uint64_t threshold = std::min<std::uint64_t>(
         rule.response_buffer_threshold.value_or(settings.response_buffer_threshold),
         relay_buffer::size());
-    log_.farm = farm.config->name;
+    st_->log.farm = farm.config->name;
 
     if (parser.content_length().value_or(0) > body_limit_)
         co_return co_await respond(errors::body_too_large, true);
 
-    const std::string_view target = route.url.empty() ? target_ : route.url;
+    const std::string_view target = route.url.empty() ? st_->target : route.url;
     const bool idempotent = is_idempotent(st_->request.method);
     bool expect_continue = false;
     if (st_->request.version == 11)
@@ -724,20 +793,20 @@ awaitable<bool> session::forward(const rule_result& route) {
     for (auto [name, value] : st_->request.fields)
         if (net::iequals(name, "Authorization") && connection_auth(value)) pin_requested = true;
 
-    if (forwarded_for_.empty() && !client_ip_.empty()) {
-        forwarded_for_ = client_ip_;
+    if (st_->forwarded_for.empty() && !client_ip_.empty()) {
+        st_->forwarded_for = client_ip_;
         if (settings.include_port_in_x_forwarded_for) {
-            forwarded_for_ =
+            st_->forwarded_for =
                 client_ip_.find(':') != std::string::npos ? "[" + client_ip_ + "]" : client_ip_;
-            forwarded_for_ += ":" + std::to_string(client_port_);
+            st_->forwarded_for += ":" + std::to_string(client_port_);
         }
     }
 
     // Servers already tried for this request (a connect failure moves on to the next one).
     st_->tried.assign(farm.servers.size(), false);
-    affinity_cookie_ = {};
+    st_->affinity_cookie = {};
     if (farm.config->affinity.enabled)
-        affinity_cookie_ = find_cookie(st_->request.fields, farm.config->affinity.cookie_name)
+        st_->affinity_cookie = find_cookie(st_->request.fields, farm.config->affinity.cookie_name)
                                .value_or(std::string_view{});
     error_triple last_error = errors::no_server;
     int fresh_server = -1;  // retry on a fresh connection to this server
@@ -812,9 +881,9 @@ awaitable<bool> session::forward(const rule_result& route) {
             }
         }
         const auto& slot = farm.servers[static_cast<std::size_t>(index)];
-        log_.server = slot.authority;
-        log_.outcome_farm = &farm;
-        log_.outcome_server = static_cast<std::size_t>(index);
+        st_->log.server = slot.authority;
+        st_->log.outcome_farm = &farm;
+        st_->log.outcome_server = static_cast<std::size_t>(index);
         if (upstream_) upstream_->clean = false;
         accounting.begin(slot.runtime.get(), thread);
         if (!upstream_) {
@@ -825,7 +894,7 @@ awaitable<bool> session::forward(const rule_result& route) {
                 record_outcome(farm, static_cast<std::size_t>(index),
                                outcome_of(error.status, error.substatus, error.win32),
                                steady_clock::now());
-                log_.outcome_farm = nullptr;
+                st_->log.outcome_farm = nullptr;
                 st_->tried[static_cast<std::size_t>(index)] = true;
                 last_error = error;
                 fresh_server = -1;
@@ -838,15 +907,15 @@ awaitable<bool> session::forward(const rule_result& route) {
         // ---- 2. the request head ----------------------------------------------------------
         upstream_request ur;
         ur.target = target;
-        ur.host = settings.preserve_host_header && !host_.empty()
-                      ? host_
+        ur.host = settings.preserve_host_header && !st_->host.empty()
+                      ? st_->host
                       : std::string_view(slot.authority);
         ur.forwarded_for_header = settings.x_forwarded_for_header;
-        ur.forwarded_for = forwarded_for_;
+        ur.forwarded_for = st_->forwarded_for;
         ur.forwarded_proto = settings.x_forwarded_proto;
         ur.https = https_;
         ur.request_id_header = settings.log_guid_header;
-        ur.request_id = std::string_view(request_id_.data(), request_id_.size());
+        ur.request_id = std::string_view(st_->request_id.data(), st_->request_id.size());
         if (parser.chunked())
             ur.framing = body_framing::chunked;
         else if (auto cl = parser.content_length(); cl) {
@@ -924,7 +993,7 @@ awaitable<bool> session::forward(const rule_result& route) {
         }
         if (aborted_) co_return false;
         if (client_failed) {
-            log_.triple = {0, 0, errors::client_disconnected_win32};
+            st_->log.triple = {0, 0, errors::client_disconnected_win32};
             co_await drop_upstream();
             co_return false;
         }
@@ -953,7 +1022,7 @@ awaitable<bool> session::forward(const rule_result& route) {
                     e = errors::bad_request;
                     break;
                 case pump_result::client_gone:
-                    log_.triple = {400, 0, errors::client_disconnected_win32};
+                    st_->log.triple = {400, 0, errors::client_disconnected_win32};
                     accounting.end(false, sent, 0, 0);
                     co_return false;
                 default:
@@ -987,7 +1056,7 @@ awaitable<bool> session::forward(const rule_result& route) {
             for (auto [name, value] : st_->response.fields)
                 if (net::iequals(name, "WWW-Authenticate") && connection_auth(value))
                     pin_requested = true;
-        if (farm.config->affinity.enabled && affinity_cookie_ != slot.affinity_token) {
+        if (farm.config->affinity.enabled && st_->affinity_cookie != slot.affinity_token) {
             // A new client, or one whose server could not take it: pin it to this one.
             st_->response.fields.add("Set-Cookie",
                                      affinity_set_cookie(farm.config->affinity.cookie_name,
@@ -997,7 +1066,7 @@ awaitable<bool> session::forward(const rule_result& route) {
         std::uint64_t head_bytes = st_->response.fields.bytes() + 4 * st_->response.fields.size() +
                                    16 + st_->response.reason.size();
         accounting.end(
-            log_.triple.status == 502 && log_.triple.substatus == 3, head_sent_ + body_sent_,
+            st_->log.triple.status == 502 && st_->log.triple.substatus == 3, head_sent_ + body_sent_,
             head_bytes + st_->response_parser->body_total(),
             static_cast<std::uint64_t>(
                 std::chrono::duration_cast<milliseconds>(steady_clock::now() - started_).count()));
@@ -1006,10 +1075,10 @@ awaitable<bool> session::forward(const rule_result& route) {
 }
 
 int session::affinity_server(const farm_snapshot& farm) {
-    if (affinity_cookie_.empty()) return -1;
+    if (st_->affinity_cookie.empty()) return -1;
     const auto now = steady_clock::now();
     for (std::size_t i = 0; i < farm.servers.size(); ++i) {
-        if (farm.servers[i].affinity_token != affinity_cookie_) continue;
+        if (farm.servers[i].affinity_token != st_->affinity_cookie) continue;
         if (st_->tried[i] || !farm.servers[i].runtime->keeps_affinity(now)) return -1;
         return static_cast<int>(i);
     }
@@ -1026,7 +1095,7 @@ void session::restrict_to_host(const farm_snapshot& farm, steady_clock::time_poi
         candidates[i] = {farm.servers[i].authority, st_->loads[i].eligible,
                          rt.memory_available_mb.load(std::memory_order_relaxed)};
     }
-    auto key = host_affinity_key(host_, c.ignore_subdomains);
+    auto key = host_affinity_key(st_->host, c.ignore_subdomains);
     {
         std::lock_guard lock(farm.runtime->hosts_mutex);
         farm.runtime->hosts.route(key, candidates, c, now, allowed);
@@ -1044,7 +1113,7 @@ awaitable<bool> session::relay_response(const farm_snapshot& farm, const server_
     const auto upstream_length = p.content_length();
     const bool until_close = !head_only && !upstream_chunked && !upstream_length;
     const bool client_10 = st_->request.version == 10;
-    log_.triple = {st_->response.status, 0, 0};
+    st_->log.triple = {st_->response.status, 0, 0};
 
     downstream_response dr;
     if (upstream_length && !upstream_chunked) {
@@ -1060,8 +1129,8 @@ awaitable<bool> session::relay_response(const farm_snapshot& farm, const server_
     dr.keep_alive_header = !close && client_10;
     dr.reverse_rewrite = settings.reverse_rewrite_host_in_response_headers;
     dr.upstream_authority =
-        settings.preserve_host_header && !host_.empty() ? host_ : std::string_view(slot.authority);
-    dr.client_host = host_;
+        settings.preserve_host_header && !st_->host.empty() ? st_->host : std::string_view(slot.authority);
+    dr.client_host = st_->host;
     dr.client_https = https_;
     st_->out.clear();
     write_downstream_response(st_->response, dr, st_->out);
@@ -1125,7 +1194,7 @@ awaitable<bool> session::relay_response(const farm_snapshot& farm, const server_
                 co_return co_await respond(e, true);
             }
             // The client has part of the response: cut it off so it cannot take it as whole.
-            log_.triple.win32 = e.win32;
+            st_->log.triple.win32 = e.win32;
             client_->close();
             co_return false;
         }
@@ -1139,7 +1208,7 @@ awaitable<bool> session::relay_response(const farm_snapshot& farm, const server_
     }
     if (failed) {
         // The client went away while the response was on its way.
-        log_.triple.win32 = errors::client_disconnected_win32;
+        st_->log.triple.win32 = errors::client_disconnected_win32;
         co_await drop_upstream();
         co_return false;
     }
@@ -1172,17 +1241,18 @@ void session::start_pump() {
     pump_running_ = true;
     pump_stopping_ = false;
     pump_ = pump_result::none;
+    if (!pump_timer_) pump_timer_ = std::make_unique<asio::steady_timer>(w_.context());
     asio::co_spawn(w_.context(), pump_body(), [this](std::exception_ptr e) {
         if (e && pump_ == pump_result::none) pump_ = pump_result::client_gone;
         pump_running_ = false;
-        pump_timer_.cancel();
+        pump_timer_->cancel();
     });
 }
 
 awaitable<bool> session::wait_pump(steady_clock::duration limit) {
     if (!pump_running_) co_return true;
-    pump_timer_.expires_after(limit);
-    co_await pump_timer_.async_wait(use_nothrow);
+    pump_timer_->expires_after(limit);
+    co_await pump_timer_->async_wait(use_nothrow);
     co_return !pump_running_;
 }
 
@@ -1272,7 +1342,11 @@ awaitable<void> session::pump_body() {
 
 awaitable<void> run_session(worker* w, tcp::socket socket, std::size_t listener,
                             client_address_limiter::slot hold) {
-    return session::main(w, std::move(socket), listener, std::move(hold));
+    return session::start(w, std::move(socket), listener, std::move(hold));
+}
+
+void log_session_end(std::exception_ptr e) {
+    if (e) log_failure(e, "session failed");
 }
 
 }  // namespace gatehouse::proxy

@@ -9,15 +9,20 @@
 #include "proxy/client_address_limiter.hpp"
 
 #include <cstddef>
+#include <exception>
 
 namespace gatehouse::proxy {
 
 class worker;
 
-// Serves the client connection `socket` accepted on listener `listener` until it closes.
-// Runs on `w`'s context; never throws (failures end this connection only).
+// Serves the client connection `socket` accepted on listener `listener` until it closes or is
+// parked (an idle connection compacted by the worker; a later request resumes it in a new
+// coroutine). Runs on `w`'s context; never throws (failures end this connection only).
 // `hold` is the connection's count under the listener's per-client cap (empty when off).
 awaitable<void> run_session(worker* w, tcp::socket socket, std::size_t listener,
                             client_address_limiter::slot hold);
+
+// The completion handler of a session's coroutine: logs what escaped it.
+void log_session_end(std::exception_ptr e);
 
 }  // namespace gatehouse::proxy

@@ -76,6 +76,7 @@ generated_response classify(const error_triple& e) noexcept;
 struct proxy_stats {
     std::uint64_t connections_accepted = 0;
     std::uint64_t connections_active = 0;
+    std::uint64_t connections_parked = 0;  // idle long enough to hold only a readiness wait
     std::uint64_t connections_refused_per_client = 0;  // over limits.max_connections_per_client
     std::uint64_t requests = 0;         // request heads read from clients
     std::uint64_t redirects = 0;        // answered by a redirect rule

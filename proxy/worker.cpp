@@ -14,15 +14,6 @@ namespace {
 constexpr std::size_t log_batch_bytes = 16 * 1024;
 constexpr auto maintenance_tick = std::chrono::milliseconds(250);
 
-void log_session_end(std::exception_ptr e) {
-    if (!e) return;
-    try {
-        std::rethrow_exception(e);
-    } catch (const std::exception& ex) {
-        GATEHOUSE_LOG(error, "proxy") << "session failed: " << ex.what();
-    }
-}
-
 }  // namespace
 
 awaitable<void> accept_loop(worker* w, std::size_t slot) {
@@ -78,8 +69,26 @@ awaitable<void> maintenance_loop(worker* w) {
     }
 }
 
+// Asks the connections that have waited park_delay for their next request to compact. Ticks
+// at half that interval, so a connection parks after waiting between 1 and 1.5 park_delay:
+// never between the requests of a busy connection.
+awaitable<void> compaction_loop(worker* w) {
+    while (!w->finished_) {
+        w->compaction_.expires_after(worker::park_delay / 2);
+        co_await w->compaction_.async_wait(use_nothrow);
+        if (w->finished_) break;
+        const auto due = steady_clock::now() - worker::park_delay;
+        while (w->idle_head_ && w->idle_head_->idle_since_ <= due) {
+            auto* c = w->idle_head_;
+            w->idle_end(*c);
+            c->compact();  // its completion is posted: the list does not change meanwhile
+        }
+    }
+}
+
 worker::worker(unsigned index, access_log_sink* log)
-    : index_(index), maintenance_(context_), stop_deadline_(context_), log_(log) {}
+    : index_(index), maintenance_(context_), compaction_(context_), stop_deadline_(context_),
+      log_(log) {}
 
 worker::~worker() {
     flush_log();
@@ -99,6 +108,7 @@ void worker::run() {
     for (std::size_t i = 0; i < acceptors_.size(); ++i)
         asio::co_spawn(context_, accept_loop(this, i), asio::detached);
     asio::co_spawn(context_, maintenance_loop(this), asio::detached);
+    asio::co_spawn(context_, compaction_loop(this), asio::detached);
     for (;;) {
         try {
             context_.run();
@@ -148,6 +158,7 @@ void worker::finish_if_drained() {
     finished_ = true;
     stop_deadline_.cancel();
     maintenance_.cancel();
+    compaction_.cancel();
     pool_.clear();
     read_buffers_.clear();
     counters_.upstream_idle.store(0, std::memory_order_relaxed);
@@ -160,7 +171,26 @@ void worker::attach(connection_handle& c, std::size_t listener) {
     ++connections_[listener];
 }
 
+void worker::idle_begin(connection_handle& c, steady_clock::time_point now) noexcept {
+    BOOST_ASSERT(!c.idle_listed_);
+    c.idle_since_ = now;
+    c.idle_prev_ = idle_tail_;
+    c.idle_next_ = nullptr;
+    (idle_tail_ ? idle_tail_->idle_next_ : idle_head_) = &c;
+    idle_tail_ = &c;
+    c.idle_listed_ = true;
+}
+
+void worker::idle_end(connection_handle& c) noexcept {
+    if (!c.idle_listed_) return;
+    (c.idle_prev_ ? c.idle_prev_->idle_next_ : idle_head_) = c.idle_next_;
+    (c.idle_next_ ? c.idle_next_->idle_prev_ : idle_tail_) = c.idle_prev_;
+    c.idle_prev_ = c.idle_next_ = nullptr;
+    c.idle_listed_ = false;
+}
+
 void worker::detach(connection_handle& c, std::size_t listener) {
+    idle_end(c);
     auto i = c.registry_index_;
     BOOST_ASSERT(i < connections_open_.size() && connections_open_[i] == &c);
     connections_open_[i] = connections_open_.back();

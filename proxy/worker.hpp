@@ -31,13 +31,20 @@ struct alignas(64) worker_counters {
     counter refused_per_client;  // closed at once: the client address was at its cap
     std::array<counter, generated_response_kinds> generated{};
     std::atomic<std::uint64_t> upstream_idle{0};  // a gauge, stored by the worker
+    std::atomic<std::uint64_t> connections_parked{0};  // a gauge: compacted idle connections
 };
+
+class worker;
+awaitable<void> compaction_loop(worker* w);
 
 // What a worker needs of a client connection to stop it.
 class connection_handle {
 public:
     // Graceful stop: close the connection if it waits for a request with nothing read.
     virtual void close_if_idle() noexcept = 0;
+    // The connection has waited on the worker's idle list for its next request long enough:
+    // it gives up what it holds for serving one (see session::park). It left the list first.
+    virtual void compact() noexcept = 0;
     // Stop deadline passed: close the client connection and any back-end connection now.
     virtual void abort() noexcept = 0;
 
@@ -46,7 +53,13 @@ protected:
 
 private:
     friend class worker;
+    friend awaitable<void> compaction_loop(worker* w);
     std::size_t registry_index_ = 0;
+    // The idle list (see worker::idle_begin), oldest first.
+    connection_handle* idle_prev_ = nullptr;
+    connection_handle* idle_next_ = nullptr;
+    steady_clock::time_point idle_since_{};
+    bool idle_listed_ = false;
 };
 
 class worker {
@@ -91,10 +104,16 @@ public:
     void log(const access_record& record);
     void attach(connection_handle& c, std::size_t listener);
     void detach(connection_handle& c, std::size_t listener);
+    // A connection that waits for its next request joins the idle list; one that has waited
+    // park_delay is asked to compact(). idle_end() (also done by detach) takes it off.
+    void idle_begin(connection_handle& c, steady_clock::time_point now) noexcept;
+    void idle_end(connection_handle& c) noexcept;
+    static constexpr auto park_delay = std::chrono::milliseconds(50);
 
 private:
     friend awaitable<void> accept_loop(worker* w, std::size_t slot);
     friend awaitable<void> maintenance_loop(worker* w);
+    friend awaitable<void> compaction_loop(worker* w);
 
     void begin_stop(milliseconds deadline);
     void finish_if_drained();
@@ -115,6 +134,7 @@ private:
     std::vector<acceptor_slot> acceptors_;
     std::vector<std::uint32_t> connections_;  // per listener
     asio::steady_timer maintenance_;
+    asio::steady_timer compaction_;
     asio::steady_timer stop_deadline_;
     upstream_pool pool_;
     buffer_pool buffers_;
@@ -126,6 +146,8 @@ private:
     bool stopping_ = false;
     bool finished_ = false;
     std::vector<connection_handle*> connections_open_;
+    connection_handle* idle_head_ = nullptr;  // waiting longest
+    connection_handle* idle_tail_ = nullptr;
 };
 
 }  // namespace gatehouse::proxy

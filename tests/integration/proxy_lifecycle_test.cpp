@@ -154,5 +154,89 @@ TEST_F(Lifecycle, AbortRuleDropsTheConnectionWithoutAnswer) {
     EXPECT_EQ(get(http(), "/owa/").result_int(), 200);
 }
 
+// Idle plain connections are compacted ("parked") after worker::park_delay: their coroutine ends
+// and only the session and a readiness wait remain until the next request's bytes arrive.
+
+// Waits (bounded) until the proxy counts `n` parked connections.
+bool parked_connections_reach(proxy::proxy_server& proxy, std::uint64_t n) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+    while (proxy.stats().connections_parked != n) {
+        if (std::chrono::steady_clock::now() > deadline) return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));  // polling, bounded above
+    }
+    return true;
+}
+
+TEST_F(Lifecycle, ParkedConnectionsServeTheirNextRequests) {
+    fake_backend cas(answer("ok"));
+    start(routed_to(cas.port()));
+    std::vector<std::unique_ptr<test_client>> clients;
+    for (int i = 0; i < 4; ++i) {
+        clients.push_back(std::make_unique<test_client>(http()));
+        ASSERT_EQ(clients.back()->roundtrip(make_request("GET", "/owa/")).result_int(), 200);
+    }
+    ASSERT_TRUE(parked_connections_reach(*proxy_, 4));
+    EXPECT_EQ(proxy_->stats().connections_active, 4u);
+
+    // A short request; a head far longer than an idle connection's first read; a request with
+    // a body; two requests in one segment.
+    auto plain = clients[0]->roundtrip(make_request("GET", "/owa/"));
+    EXPECT_EQ(plain.result_int(), 200);
+    EXPECT_EQ(plain.body(), "ok");
+    auto long_head = make_request("GET", "/owa/" + std::string(3000, 'a'));
+    long_head.set("Cookie", std::string(4000, 'c'));
+    EXPECT_EQ(clients[1]->roundtrip(long_head).result_int(), 200);
+    EXPECT_EQ(clients[2]
+                  ->roundtrip(make_request("POST", "/ews/exchange.asmx", "mail.contoso.com",
+                                           std::string(10000, 'b')))
+                  .result_int(),
+              200);
+    clients[3]->send(
+        "GET /owa/1 HTTP/1.1\r\nHost: mail.contoso.com\r\n\r\n"
+        "GET /owa/2 HTTP/1.1\r\nHost: mail.contoso.com\r\n\r\n");
+    EXPECT_EQ(clients[3]->read().result_int(), 200);
+    EXPECT_EQ(clients[3]->read().result_int(), 200);
+    EXPECT_EQ(cas.requests().size(), 4u + 5u);
+
+    // Served, they are idle again, and park again.
+    EXPECT_TRUE(parked_connections_reach(*proxy_, 4));
+    for (auto& c : clients) EXPECT_EQ(c->roundtrip(make_request("GET", "/owa/")).result_int(), 200);
+}
+
+TEST_F(Lifecycle, StopClosesParkedConnectionsAtOnce) {
+    fake_backend cas(answer("ok"));
+    start(routed_to(cas.port()));
+    test_client client(http());
+    EXPECT_EQ(client.roundtrip(make_request("GET", "/owa/")).result_int(), 200);
+    ASSERT_TRUE(parked_connections_reach(*proxy_, 1));
+    auto t0 = std::chrono::steady_clock::now();
+    proxy_->stop(std::chrono::seconds(30));
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(2));
+    EXPECT_TRUE(client.wait_closed());
+}
+
+TEST_F(Lifecycle, ParkedConnectionsCloseAtTheKeepAliveTimeoutOrWhenTheClientLeaves) {
+    fake_backend cas(answer("ok"));
+    auto config = routed_to(cas.port());
+    config.replace(config.find(R"("port": 0 })"), 12,
+                   R"("port": 0, "limits": { "keep_alive_timeout_ms": 700 } })");
+    start(config);
+    test_client timed_out(http(), std::chrono::seconds(5));
+    auto leaving = std::make_unique<test_client>(http());
+    EXPECT_EQ(timed_out.roundtrip(make_request("GET", "/owa/")).result_int(), 200);
+    EXPECT_EQ(leaving->roundtrip(make_request("GET", "/owa/")).result_int(), 200);
+    ASSERT_TRUE(parked_connections_reach(*proxy_, 2));
+
+    leaving.reset();  // the client closes its parked connection
+    EXPECT_TRUE(parked_connections_reach(*proxy_, 1));
+    // The keep-alive timeout still applies to a parked connection.
+    EXPECT_TRUE(timed_out.wait_closed());
+    EXPECT_TRUE(parked_connections_reach(*proxy_, 0));
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+    while (proxy_->stats().connections_active != 0 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));  // polling, bounded above
+    EXPECT_EQ(proxy_->stats().connections_active, 0u);
+}
+
 }  // namespace
 }  // namespace gatehouse::test
