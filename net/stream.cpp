@@ -59,7 +59,6 @@ stream::stream(tcp::socket socket)
     error_code ignored;
     remote_ = plain_->remote_endpoint(ignored);
     local_ = plain_->local_endpoint(ignored);
-    watchdog_ = std::make_shared<watchdog>(plain_->get_executor(), plain_.get());
 }
 
 stream::stream(tcp::socket socket, asio::ssl::context& context)
@@ -67,12 +66,16 @@ stream::stream(tcp::socket socket, asio::ssl::context& context)
     error_code ignored;
     remote_ = tls_->next_layer().remote_endpoint(ignored);
     local_ = tls_->next_layer().local_endpoint(ignored);
-    watchdog_ = std::make_shared<watchdog>(tls_->get_executor(), &tls_->next_layer());
 }
 
-stream::~stream() {
+stream::~stream() { release_deadline(); }
+
+void stream::release_deadline() noexcept {
+    if (!watchdog_) return;
+    // A wait still queued holds the watchdog; it completes at once and sees no socket.
     watchdog_->socket = nullptr;
     watchdog_->timer.cancel();
+    watchdog_.reset();
 }
 
 tcp::socket& stream::socket() noexcept { return tls_ ? tls_->next_layer() : *plain_; }
@@ -87,19 +90,19 @@ bool stream::set_server_name(const std::string& host, bool verify_host) {
 }
 
 error_code stream::translate(error_code ec) const noexcept {
-    if (ec == asio::error::operation_aborted && watchdog_->expired) return asio::error::timed_out;
+    if (ec == asio::error::operation_aborted && expired()) return asio::error::timed_out;
     return ec;
 }
 
 awaitable<error_code> stream::handshake(asio::ssl::stream_base::handshake_type type) {
     if (!tls_) co_return error_code{};
-    if (watchdog_->expired) co_return asio::error::timed_out;
+    if (expired()) co_return asio::error::timed_out;
     auto [ec] = co_await tls_->async_handshake(type, use_nothrow);
     co_return translate(ec);
 }
 
 awaitable<std::tuple<error_code, std::size_t>> stream::read_some(asio::mutable_buffer buffer) {
-    if (watchdog_->expired) co_return std::tuple{error_code(asio::error::timed_out), 0};
+    if (expired()) co_return std::tuple{error_code(asio::error::timed_out), 0};
     if (tls_) {
         auto [ec, n] = co_await tls_->async_read_some(buffer, use_nothrow);
         co_return std::tuple{translate(ec), n};
@@ -109,7 +112,7 @@ awaitable<std::tuple<error_code, std::size_t>> stream::read_some(asio::mutable_b
 }
 
 awaitable<std::tuple<error_code, std::size_t>> stream::write(asio::const_buffer buffer) {
-    if (watchdog_->expired) co_return std::tuple{error_code(asio::error::timed_out), 0};
+    if (expired()) co_return std::tuple{error_code(asio::error::timed_out), 0};
     if (tls_) {
         auto [ec, n] = co_await asio::async_write(*tls_, buffer, use_nothrow);
         co_return std::tuple{translate(ec), n};
@@ -120,7 +123,7 @@ awaitable<std::tuple<error_code, std::size_t>> stream::write(asio::const_buffer 
 
 awaitable<std::tuple<error_code, std::size_t>> stream::write(
     std::span<const asio::const_buffer> buffers) {
-    if (watchdog_->expired) co_return std::tuple{error_code(asio::error::timed_out), 0};
+    if (expired()) co_return std::tuple{error_code(asio::error::timed_out), 0};
     if (tls_) {
         auto [ec, n] = co_await asio::async_write(*tls_, buffers, use_nothrow);
         co_return std::tuple{translate(ec), n};
@@ -130,9 +133,9 @@ awaitable<std::tuple<error_code, std::size_t>> stream::write(
 }
 
 awaitable<void> stream::send_close(steady_clock::duration tls_wait) {
-    if (tls_ && socket().is_open() && !watchdog_->expired) {
+    if (tls_ && socket().is_open() && !expired()) {
         auto limit = steady_clock::now() + tls_wait;
-        if (limit < watchdog_->deadline) expires_at(limit);
+        if (limit < deadline()) expires_at(limit);
         auto [ec] = co_await tls_->async_shutdown(use_nothrow);
         (void)ec;  // the peer may not answer close_notify; closing anyway is correct
     }
@@ -150,9 +153,9 @@ awaitable<void> stream::linger_close(steady_clock::duration linger,
                                      steady_clock::duration tls_wait) {
     co_await send_close(tls_wait);
     error_code ignored;
-    if (!watchdog_->expired) {
+    if (!expired()) {
         auto limit = steady_clock::now() + linger;
-        if (limit < watchdog_->deadline) expires_at(limit);
+        if (limit < deadline()) expires_at(limit);
         // Raw bytes: after close_notify nothing that arrives is going to be decrypted.
         std::array<char, 4096> sink;
         for (;;) {
@@ -183,6 +186,10 @@ void stream::expires_after(steady_clock::duration d) { expires_at(steady_clock::
 void stream::expires_never() { expires_at(steady_clock::time_point::max()); }
 
 void stream::expires_at(steady_clock::time_point t) {
+    if (!watchdog_) {
+        if (t == steady_clock::time_point::max()) return;  // no deadline: nothing to watch
+        watchdog_ = std::make_shared<watchdog>(socket().get_executor(), &socket());
+    }
     auto& w = *watchdog_;
     w.deadline = t;
     w.expired = false;
@@ -194,6 +201,10 @@ void stream::expires_at(steady_clock::time_point t) {
     watchdog::wait(watchdog_);
 }
 
-bool stream::expired() const noexcept { return watchdog_->expired; }
+bool stream::expired() const noexcept { return watchdog_ && watchdog_->expired; }
+
+steady_clock::time_point stream::deadline() const noexcept {
+    return watchdog_ ? watchdog_->deadline : steady_clock::time_point::max();
+}
 
 }  // namespace gatehouse::net

@@ -74,6 +74,11 @@ public:
     void expires_never();
     // True once the deadline has passed and cancelled the stream's operations.
     bool expired() const noexcept;
+    // The deadline in force (time_point::max() for none).
+    steady_clock::time_point deadline() const noexcept;
+    // Drops the deadline and what watches it (a timer and its pending wait) until the next
+    // expires_*() call: for a connection that waits long with its deadline kept elsewhere.
+    void release_deadline() noexcept;
 
 private:
     struct watchdog;
@@ -84,7 +89,7 @@ private:
 
     std::unique_ptr<tcp::socket> plain_;
     std::unique_ptr<asio::ssl::stream<tcp::socket>> tls_;
-    std::shared_ptr<watchdog> watchdog_;
+    std::shared_ptr<watchdog> watchdog_;  // null while no deadline is set (see release_deadline)
     tcp::endpoint remote_;
     tcp::endpoint local_;
 };

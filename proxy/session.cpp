@@ -206,6 +206,7 @@ public:
         if (idle_ && client_) client_->close();
     }
     void compact() noexcept override;
+    void expire() noexcept override;
     void abort() noexcept override;
 
 private:
@@ -343,9 +344,17 @@ void session::compact() noexcept {
     client_->socket().cancel(ignored);
 }
 
+void session::expire() noexcept {
+    error_code ignored;
+    if (parked_ && client_) client_->socket().cancel(ignored);
+}
+
 void session::park(std::unique_ptr<session> s) {
     s->park_requested_ = false;
     s->parked_ = true;
+    // The worker keeps the wait's deadline (see expire()): no timer and no timer wait stay.
+    s->client_->release_deadline();
+    s->w_.park(*s);
     s->w_.counters().connections_parked.fetch_add(1, std::memory_order_relaxed);
     auto& socket = s->client_->socket();
     // A readiness wait re-arms the descriptor, so bytes that arrived before it still wake it.
@@ -354,6 +363,7 @@ void session::park(std::unique_ptr<session> s) {
 
 void session::parked_wait::operator()(error_code ec) {
     s->parked_ = false;
+    s->w_.idle_end(*s);
     s->w_.counters().connections_parked.fetch_sub(1, std::memory_order_relaxed);
     auto& context = s->w_.context();
     asio::co_spawn(context, serve(std::move(s), ec), log_session_end);
@@ -398,6 +408,11 @@ std::uint64_t session::request_head_bytes() const {
 // pair for mismatched (asio::detail::thread_info_base recycles frames with aligned_new/delete).
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+awaitable<void> nothing() {
+    co_return;
+}
+
+// Not a coroutine: a new connection's first wait holds only serve()'s frame.
 awaitable<void> session::start(worker* w, tcp::socket socket, std::size_t listener,
                                client_address_limiter::slot hold) {
     std::unique_ptr<session> s;
@@ -405,9 +420,9 @@ awaitable<void> session::start(worker* w, tcp::socket socket, std::size_t listen
         s = std::make_unique<session>(*w, std::move(socket), listener, std::move(hold));
     } catch (const std::exception& e) {
         GATEHOUSE_LOG(error, "proxy") << "cannot serve a connection: " << e.what();
-        co_return;
+        return nothing();
     }
-    co_await serve(std::move(s), std::nullopt);
+    return serve(std::move(s), std::nullopt);
 }
 
 // While a connection waits for its next request, this frame, the session and the pending read
@@ -476,13 +491,13 @@ void session::begin_wait() {
     idle_ = true;
     park_requested_ = false;
     const auto now = steady_clock::now();
-    client_->expires_at(now + (served_ == 0 && !https_ ? lim.header_timeout
-                                                       : lim.keep_alive_timeout));
+    const auto timeout = served_ == 0 && !https_ ? lim.header_timeout : lim.keep_alive_timeout;
+    client_->expires_at(now + timeout);
     if (!https_) {
         w_.give_read_buffer(std::move(client_buffer_));
         // TLS connections keep their coroutine while idle: a TLS read cannot be split into a
         // readiness wait and a read.
-        w_.idle_begin(*this, now);
+        w_.idle_begin(*this, now, timeout);
     }
 }
 

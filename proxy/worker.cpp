@@ -77,11 +77,19 @@ awaitable<void> compaction_loop(worker* w) {
         w->compaction_.expires_after(worker::park_delay / 2);
         co_await w->compaction_.async_wait(use_nothrow);
         if (w->finished_) break;
-        const auto due = steady_clock::now() - worker::park_delay;
-        while (w->idle_head_ && w->idle_head_->idle_since_ <= due) {
-            auto* c = w->idle_head_;
+        // Completions are posted, never run here: the lists change only as done below.
+        const auto now = steady_clock::now();
+        while (w->idle_.head && w->idle_.head->idle_since_ + worker::park_delay <= now) {
+            auto* c = w->idle_.head;
             w->idle_end(*c);
-            c->compact();  // its completion is posted: the list does not change meanwhile
+            c->compact();
+        }
+        for (auto& p : w->parked_) {
+            while (p.list.head && p.list.head->idle_since_ + p.timeout <= now) {
+                auto* c = p.list.head;
+                w->idle_end(*c);
+                c->expire();
+            }
         }
     }
 }
@@ -171,22 +179,43 @@ void worker::attach(connection_handle& c, std::size_t listener) {
     ++connections_[listener];
 }
 
-void worker::idle_begin(connection_handle& c, steady_clock::time_point now) noexcept {
-    BOOST_ASSERT(!c.idle_listed_);
+void worker::connection_list::push_back(connection_handle& c) noexcept {
+    c.prev_ = tail;
+    c.next_ = nullptr;
+    (tail ? tail->next_ : head) = &c;
+    tail = &c;
+}
+
+void worker::connection_list::erase(connection_handle& c) noexcept {
+    (c.prev_ ? c.prev_->next_ : head) = c.next_;
+    (c.next_ ? c.next_->prev_ : tail) = c.prev_;
+    c.prev_ = c.next_ = nullptr;
+}
+
+void worker::idle_begin(connection_handle& c, steady_clock::time_point now,
+                        steady_clock::duration timeout) noexcept {
+    BOOST_ASSERT(c.list_ == connection_handle::unlisted);
     c.idle_since_ = now;
-    c.idle_prev_ = idle_tail_;
-    c.idle_next_ = nullptr;
-    (idle_tail_ ? idle_tail_->idle_next_ : idle_head_) = &c;
-    idle_tail_ = &c;
-    c.idle_listed_ = true;
+    c.idle_timeout_ = timeout;
+    idle_.push_back(c);
+    c.list_ = connection_handle::idle_list;
+}
+
+void worker::park(connection_handle& c) {
+    BOOST_ASSERT(c.list_ == connection_handle::unlisted);
+    // Few distinct timeouts exist (per listener: header and keep-alive): a linear search.
+    std::size_t i = 0;
+    while (i < parked_.size() && parked_[i].timeout != c.idle_timeout_) ++i;
+    if (i == parked_.size()) parked_.push_back({c.idle_timeout_, {}});
+    // Connections park in the order they became idle, so each list stays in deadline order.
+    parked_[i].list.push_back(c);
+    c.list_ = static_cast<int>(i);
 }
 
 void worker::idle_end(connection_handle& c) noexcept {
-    if (!c.idle_listed_) return;
-    (c.idle_prev_ ? c.idle_prev_->idle_next_ : idle_head_) = c.idle_next_;
-    (c.idle_next_ ? c.idle_next_->idle_prev_ : idle_tail_) = c.idle_prev_;
-    c.idle_prev_ = c.idle_next_ = nullptr;
-    c.idle_listed_ = false;
+    if (c.list_ == connection_handle::unlisted) return;
+    (c.list_ == connection_handle::idle_list ? idle_ : parked_[c.list_].list).erase(c);
+    c.list_ = connection_handle::unlisted;
 }
 
 void worker::detach(connection_handle& c, std::size_t listener) {

@@ -45,6 +45,9 @@ public:
     // The connection has waited on the worker's idle list for its next request long enough:
     // it gives up what it holds for serving one (see session::park). It left the list first.
     virtual void compact() noexcept = 0;
+    // A parked connection's wait passed its timeout (see worker::park): end the wait. It left
+    // the parked list first.
+    virtual void expire() noexcept = 0;
     // Stop deadline passed: close the client connection and any back-end connection now.
     virtual void abort() noexcept = 0;
 
@@ -55,11 +58,14 @@ private:
     friend class worker;
     friend awaitable<void> compaction_loop(worker* w);
     std::size_t registry_index_ = 0;
-    // The idle list (see worker::idle_begin), oldest first.
-    connection_handle* idle_prev_ = nullptr;
-    connection_handle* idle_next_ = nullptr;
+    // On the idle list or a parked list (see worker::idle_begin and park), oldest first.
+    static constexpr int unlisted = -2;
+    static constexpr int idle_list = -1;  // a parked list is named by its index
+    connection_handle* prev_ = nullptr;
+    connection_handle* next_ = nullptr;
     steady_clock::time_point idle_since_{};
-    bool idle_listed_ = false;
+    steady_clock::duration idle_timeout_{};
+    int list_ = unlisted;
 };
 
 class worker {
@@ -104,11 +110,16 @@ public:
     void log(const access_record& record);
     void attach(connection_handle& c, std::size_t listener);
     void detach(connection_handle& c, std::size_t listener);
-    // A connection that waits for its next request joins the idle list; one that has waited
-    // park_delay is asked to compact(). idle_end() (also done by detach) takes it off.
-    void idle_begin(connection_handle& c, steady_clock::time_point now) noexcept;
+    // A connection that waits since `now` for its next request, for at most `timeout`, joins
+    // the idle list; one that has waited park_delay is asked to compact(). A compacted
+    // connection that parks hands its timeout to the worker with park(): it is asked to
+    // expire() when the timeout has passed (within a compaction tick). idle_end() (also done
+    // by detach) takes a connection off either list.
+    void idle_begin(connection_handle& c, steady_clock::time_point now,
+                    steady_clock::duration timeout) noexcept;
+    void park(connection_handle& c);
     void idle_end(connection_handle& c) noexcept;
-    static constexpr auto park_delay = std::chrono::milliseconds(50);
+    static constexpr auto park_delay = std::chrono::milliseconds(10);
 
 private:
     friend awaitable<void> accept_loop(worker* w, std::size_t slot);
@@ -146,8 +157,19 @@ private:
     bool stopping_ = false;
     bool finished_ = false;
     std::vector<connection_handle*> connections_open_;
-    connection_handle* idle_head_ = nullptr;  // waiting longest
-    connection_handle* idle_tail_ = nullptr;
+    struct connection_list {
+        connection_handle* head = nullptr;  // waiting longest
+        connection_handle* tail = nullptr;
+        void push_back(connection_handle& c) noexcept;
+        void erase(connection_handle& c) noexcept;
+    };
+    connection_list idle_;
+    // Parked connections, one list per timeout in use: each list is in deadline order.
+    struct parked_list {
+        steady_clock::duration timeout{};
+        connection_list list;
+    };
+    std::vector<parked_list> parked_;
 };
 
 }  // namespace gatehouse::proxy

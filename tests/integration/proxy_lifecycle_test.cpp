@@ -224,13 +224,17 @@ TEST_F(Lifecycle, ParkedConnectionsCloseAtTheKeepAliveTimeoutOrWhenTheClientLeav
     test_client timed_out(http(), std::chrono::seconds(5));
     auto leaving = std::make_unique<test_client>(http());
     EXPECT_EQ(timed_out.roundtrip(make_request("GET", "/owa/")).result_int(), 200);
+    auto t0 = std::chrono::steady_clock::now();
     EXPECT_EQ(leaving->roundtrip(make_request("GET", "/owa/")).result_int(), 200);
     ASSERT_TRUE(parked_connections_reach(*proxy_, 2));
 
     leaving.reset();  // the client closes its parked connection
     EXPECT_TRUE(parked_connections_reach(*proxy_, 1));
-    // The keep-alive timeout still applies to a parked connection.
+    // The keep-alive timeout still applies to a parked connection, kept by the worker.
     EXPECT_TRUE(timed_out.wait_closed());
+    auto waited = std::chrono::steady_clock::now() - t0;
+    EXPECT_GE(waited, std::chrono::milliseconds(650));
+    EXPECT_LT(waited, std::chrono::milliseconds(2000));
     EXPECT_TRUE(parked_connections_reach(*proxy_, 0));
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
     while (proxy_->stats().connections_active != 0 && std::chrono::steady_clock::now() < deadline)
