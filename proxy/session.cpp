@@ -282,7 +282,7 @@ private:
     std::uint16_t local_port_ = 0;
 
     bool idle_ = false;
-    bool park_requested_ = false;  // compact_if_idle() cancelled the wait to park
+    bool park_requested_ = false;  // compact() cancelled the wait to park
     bool parked_ = false;
     bool aborted_ = false;
     bool client_keep_alive_ = true;

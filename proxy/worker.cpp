@@ -3,6 +3,8 @@
 #include "net/log.hpp"
 #include "proxy/session.hpp"
 
+#include <algorithm>
+
 #include <boost/asio/post.hpp>
 #include <boost/assert.hpp>
 
@@ -69,13 +71,24 @@ awaitable<void> maintenance_loop(worker* w) {
     }
 }
 
-// Asks the connections that have waited park_delay for their next request to compact. Ticks
-// at half that interval, so a connection parks after waiting between 1 and 1.5 park_delay:
-// never between the requests of a busy connection.
+// Asks the connections that have waited park_delay for their next request to compact, and the
+// parked ones whose timeout has passed to expire. While connections are idle it ticks at half
+// park_delay, so a connection parks after waiting between 1 and 1.5 park_delay: never between
+// the requests of a busy connection. Otherwise it sleeps until the first parked timeout (or
+// until idle_begin() wakes it).
 awaitable<void> compaction_loop(worker* w) {
     while (!w->finished_) {
-        w->compaction_.expires_after(worker::park_delay / 2);
+        if (w->idle_.head) {
+            w->compaction_.expires_after(worker::park_delay / 2);
+        } else {
+            auto next = steady_clock::time_point::max();
+            for (const auto& p : w->parked_)
+                if (p.list.head) next = std::min(next, p.list.head->idle_since_ + p.timeout);
+            w->compaction_.expires_at(next);
+            w->compaction_asleep_ = true;
+        }
         co_await w->compaction_.async_wait(use_nothrow);
+        w->compaction_asleep_ = false;
         if (w->finished_) break;
         // Completions are posted, never run here: the lists change only as done below.
         const auto now = steady_clock::now();
@@ -199,6 +212,13 @@ void worker::idle_begin(connection_handle& c, steady_clock::time_point now,
     c.idle_timeout_ = timeout;
     idle_.push_back(c);
     c.list_ = connection_handle::idle_list;
+    wake_compaction();  // back to ticking
+}
+
+void worker::wake_compaction() noexcept {
+    if (!compaction_asleep_) return;
+    compaction_asleep_ = false;
+    compaction_.cancel();
 }
 
 void worker::park(connection_handle& c) {
@@ -210,6 +230,7 @@ void worker::park(connection_handle& c) {
     // Connections park in the order they became idle, so each list stays in deadline order.
     parked_[i].list.push_back(c);
     c.list_ = static_cast<int>(i);
+    wake_compaction();  // its timeout may come before the one the loop sleeps until
 }
 
 void worker::idle_end(connection_handle& c) noexcept {

@@ -127,6 +127,7 @@ private:
     friend awaitable<void> compaction_loop(worker* w);
 
     void begin_stop(milliseconds deadline);
+    void wake_compaction() noexcept;
     void finish_if_drained();
     void flush_log();
 
@@ -170,6 +171,7 @@ private:
         connection_list list;
     };
     std::vector<parked_list> parked_;
+    bool compaction_asleep_ = false;  // compaction_loop waits for a parked timeout, not a tick
 };
 
 }  // namespace gatehouse::proxy
