@@ -49,6 +49,10 @@ int serve(const std::string& path, unsigned threads, double time_scale) {
     options.source = path;
     auto initial = load_scaled(path, time_scale);
     auto watch = initial.config_watch;
+    // Signals are caught before the banner: a SIGTERM sent as soon as "serving" appears (or while
+    // the listeners start) stops the proxy gracefully instead of killing it.
+    asio::io_context signals_context(1);
+    asio::signal_set signals(signals_context, SIGINT, SIGTERM, SIGHUP);
     proxy::proxy_server server(std::move(initial), options);
     server.start();
     GATEHOUSE_LOG(info, "proxy") << "serving with " << server.threads() << " thread(s)";
@@ -58,8 +62,6 @@ int serve(const std::string& path, unsigned threads, double time_scale) {
         [&server](proxy::config c) { server.reload(std::move(c)); });
     if (watch.enabled) watcher.start();
 
-    asio::io_context signals_context(1);
-    asio::signal_set signals(signals_context, SIGINT, SIGTERM, SIGHUP);
     std::function<void(const error_code&, int)> on_signal;
     on_signal = [&](const error_code& ec, int number) {
         if (ec) return;
