@@ -16,38 +16,30 @@
 set -euo pipefail
 build=${1:?usage: fake_cas_bench.sh BUILD_DIR}
 DUR=${DUR:-5}; WARM=${WARM:-1}; REPS=${REPS:-3}
-for tool in wrk nginx taskset curl; do
-  command -v "$tool" >/dev/null || { echo "fake_cas_bench: $tool is missing (make bench installs it)"; exit 1; }
-done
+BENCH=fake_cas_bench
+# shellcheck source=tests/bench/lib.sh
+source "$(dirname "$0")/lib.sh"
+bench_need wrk nginx taskset curl
 fake_cas="$build/fake-cas/fake-cas"
-[ -x "$fake_cas" ] || { echo "fake_cas_bench: $fake_cas is not built"; exit 1; }
-
-work=$(mktemp -d /tmp/fake-cas-bench.XXXXXX)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
+[ -x "$fake_cas" ] || { echo "fake_cas_bench: $fake_cas is not built" >&2; exit 2; }
 
 # --- fake-cas: one server, one thread, EWS with Basic so that wrk can authenticate ------------
-cat > "$work/fleet.json" <<'JSON'
+cat > "$WORK/fleet.json" <<'JSON'
 { "threads": 1, "request_log_capacity": 10000,
   "servers": [ { "vdirs": { "ews": { "auth": ["Basic"] } } } ] }
 JSON
-taskset -c 0 "$fake_cas" --config "$work/fleet.json" --log-level warning > "$work/fake-cas.out" 2>&1 &
-fake_pid=$!; pids+=("$fake_pid")
-for _ in $(seq 100); do grep -q "cas1 " "$work/fake-cas.out" 2>/dev/null && break; sleep 0.05; done
-fake_url=$(awk '/ cas1 /{print $4}' "$work/fake-cas.out")
-[ -n "$fake_url" ] || { echo "fake_cas_bench: fake-cas did not start"; cat "$work/fake-cas.out"; exit 1; }
+start "$WORK/fake-cas.out" taskset -c 0 "$fake_cas" --config "$WORK/fleet.json" --log-level warning
+fake_pid=$LAST
+for _ in $(seq 100); do grep -q "cas1 " "$WORK/fake-cas.out" 2>/dev/null && break; sleep 0.05; done
+fake_url=$(awk '/ cas1 /{print $4}' "$WORK/fake-cas.out")
+[ -n "$fake_url" ] || { echo "fake_cas_bench: fake-cas did not start"; cat "$WORK/fake-cas.out"; exit 1; }
 
 auth="Basic $(printf 'CONTOSO\\jdoe:P@ssw0rd' | base64)"
 soap='<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:t="http://schemas.microsoft.com/exchange/services/2006/types" xmlns:m="http://schemas.microsoft.com/exchange/services/2006/messages"><soap:Header><t:RequestServerVersion Version="Exchange2016"/></soap:Header><soap:Body><m:GetFolder><m:FolderShape><t:BaseShape>Default</t:BaseShape></m:FolderShape><m:FolderIds><t:DistinguishedFolderId Id="inbox"/></m:FolderIds></m:GetFolder></soap:Body></soap:Envelope>'
 ews_bytes=$(curl -s -o /dev/null -w '%{size_download}' -X POST -H "Authorization: $auth" \
   -H 'Content-Type: text/xml; charset=utf-8' --data-binary "$soap" "$fake_url/EWS/Exchange.asmx")
 health_bytes=$(curl -s -o /dev/null -w '%{size_download}' "$fake_url/owa/HealthCheck.htm")
-cat > "$work/post.lua" <<LUA
+cat > "$WORK/post.lua" <<LUA
 wrk.method = "POST"
 wrk.body = [[$soap]]
 wrk.headers["Content-Type"] = "text/xml; charset=utf-8"
@@ -55,28 +47,28 @@ wrk.headers["Authorization"] = "$auth"
 LUA
 
 # --- nginx: one worker, static files of the same sizes ------------------------------------------
-mkdir -p "$work/www/owa" "$work/www/EWS" "$work/nginx"
-head -c "$health_bytes" /dev/zero | tr '\0' 'x' > "$work/www/owa/HealthCheck.htm"
-head -c "$ews_bytes" /dev/zero | tr '\0' 'x' > "$work/www/EWS/Exchange.asmx"
+mkdir -p "$WORK/www/owa" "$WORK/www/EWS" "$WORK/nginx"
+head -c "$health_bytes" /dev/zero | tr '\0' 'x' > "$WORK/www/owa/HealthCheck.htm"
+head -c "$ews_bytes" /dev/zero | tr '\0' 'x' > "$WORK/www/EWS/Exchange.asmx"
 nginx_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-cat > "$work/nginx/nginx.conf" <<CONF
+cat > "$WORK/nginx/nginx.conf" <<CONF
 worker_processes 1;
 daemon off;
-pid $work/nginx/nginx.pid;
-error_log $work/nginx/error.log warn;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx/error.log warn;
 events { worker_connections 1024; }
 http {
   access_log off;
   keepalive_requests 1000000;
   server {
     listen 127.0.0.1:$nginx_port;
-    root $work/www;
+    root $WORK/www;
   }
 }
 CONF
-chmod -R a+rX "$work"
-taskset -c 0 nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" > "$work/nginx.out" 2>&1 &
-nginx_pid=$!; pids+=("$nginx_pid")
+chmod -R a+rX "$WORK"
+start "$WORK/nginx.out" taskset -c 0 nginx -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf"
+nginx_pid=$LAST
 for _ in $(seq 100); do curl -sf -o /dev/null "http://127.0.0.1:$nginx_port/owa/HealthCheck.htm" && break; sleep 0.05; done
 
 # CPU ticks (user + system) of a process and its children threads/workers.
@@ -106,7 +98,7 @@ for workload in health ews; do
       if [ "$server" = fake-cas ]; then
         cpu=("$fake_pid")
         if [ "$workload" = health ]; then url="$fake_url/owa/HealthCheck.htm"; WRK_ARGS=();
-        else url="$fake_url/EWS/Exchange.asmx"; WRK_ARGS=(-s "$work/post.lua"); fi
+        else url="$fake_url/EWS/Exchange.asmx"; WRK_ARGS=(-s "$WORK/post.lua"); fi
       else
         mapfile -t cpu < <(nginx_workers)
         WRK_ARGS=()

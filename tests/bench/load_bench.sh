@@ -17,28 +17,17 @@ build=$(cd "${1:?usage: load_bench.sh BUILD_DIR}" && pwd)
 load="$build/load/gatehouse-load"
 delay_server="$build/tests/bench/load_delay_server"
 duration=${LOAD_BENCH_SECONDS:-8}
-for tool in nginx wrk; do
-  if ! command -v "$tool" >/dev/null; then
-    echo "load_bench: $tool is not installed (make bench-deps)"
-    exit 1
-  fi
-done
+BENCH=load_bench
+# shellcheck source=tests/bench/lib.sh
+source "$(dirname "$0")/lib.sh"
+bench_need nginx wrk
 if [ ! -x "$load" ] || [ ! -x "$delay_server" ]; then
-  echo "load_bench: build gatehouse-load and load_delay_server first"
-  exit 1
+  echo "load_bench: build gatehouse-load and load_delay_server first" >&2
+  exit 2
 fi
 
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
 free_port() {
-  # Bind port 0 and report what the kernel chose (closed again at once).
+  # A port nothing listens on, probed upwards from a random start.
   local port
   port=$(( (RANDOM % 20000) + 30000 ))
   while (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$(( port + 1 )); done
@@ -53,31 +42,30 @@ to_ms() {
 
 # ---- 1. throughput beside wrk -----------------------------------------------------------
 port=$(free_port)
-mkdir -p "$work/www" "$work/logs"
-printf 'gatehouse load benchmark: a small static file served by nginx\n' > "$work/www/index.html"
-cat > "$work/nginx.conf" <<CONF
+mkdir -p "$WORK/www" "$WORK/logs"
+printf 'gatehouse load benchmark: a small static file served by nginx\n' > "$WORK/www/index.html"
+cat > "$WORK/nginx.conf" <<CONF
 worker_processes 1;
 daemon off;
-pid $work/nginx.pid;
-error_log $work/logs/error.log warn;
+pid $WORK/nginx.pid;
+error_log $WORK/logs/error.log warn;
 events { worker_connections 4096; }
 http {
   access_log off;
   keepalive_requests 1000000;
-  server { listen 127.0.0.1:$port; root $work/www; }
+  server { listen 127.0.0.1:$port; root $WORK/www; }
 }
 CONF
-nginx -c "$work/nginx.conf" -p "$work" &
-pids+=($!)
+start "$WORK/logs/nginx.out" nginx -c "$WORK/nginx.conf" -p "$WORK"
 for _ in $(seq 50); do (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
-echo "GET /index.html" > "$work/urls.txt"
+echo "GET /index.html" > "$WORK/urls.txt"
 
 best_wrk=0
 best_ours=0
 for round in 1 2 3; do
   w=$(wrk -t1 -c50 -d"${duration}s" "http://127.0.0.1:$port/index.html" |
         awk '/Requests\/sec/ {print $2}')
-  o=$("$load" run --target "http://127.0.0.1:$port" --urls "$work/urls.txt" -c 50 -t 1 \
+  o=$("$load" run --target "http://127.0.0.1:$port" --urls "$WORK/urls.txt" -c 50 -t 1 \
         -d "${duration}s" | sed -n 's/.*(\([0-9.]*\) req\/s).*/\1/p')
   echo "round $round: wrk ${w} req/s, gatehouse-load ${o} req/s"
   best_wrk=$(awk -v a="$best_wrk" -v b="$w" 'BEGIN { print (b > a) ? b : a }')
@@ -89,11 +77,10 @@ awk -v o="$best_ours" -v w="$best_wrk" 'BEGIN {
 
 # ---- 2. open model against a known delay --------------------------------------------------
 delay_ms=20
-"$delay_server" "$delay_ms" > "$work/delay.port" &
-pids+=($!)
-for _ in $(seq 50); do [ -s "$work/delay.port" ] && break; sleep 0.1; done
-dport=$(cat "$work/delay.port")
-echo "GET /slow" > "$work/slow.txt"
+start "$WORK/delay.port" "$delay_server" "$delay_ms"
+for _ in $(seq 50); do [ -s "$WORK/delay.port" ] && break; sleep 0.1; done
+dport=$(cat "$WORK/delay.port")
+echo "GET /slow" > "$WORK/slow.txt"
 
 # Mean latency of a FIFO queue served by `conns` connections, each request taking `service`
 # ms, arrivals every 1/rate s; only requests that start before the end count (the generator
@@ -114,7 +101,7 @@ expected_mean() {  # rate conns service_ms
 check_open() {  # rate conns service_ms label; prints the measured mean on the last line
   local rate=$1 conns=$2 service=$3 label=$4
   local out mean expected
-  out=$("$load" run --target "http://127.0.0.1:$dport" --urls "$work/slow.txt" -R "$rate" \
+  out=$("$load" run --target "http://127.0.0.1:$dport" --urls "$WORK/slow.txt" -R "$rate" \
           -c "$conns" -t 1 -d "${duration}s" --graceful-stop 60s)
   mean=$(to_ms "$(echo "$out" | awk '/^  latency/ {print $3}')")
   expected=$(expected_mean "$rate" "$conns" "$service")
