@@ -978,8 +978,10 @@ awaitable<bool> session::forward(const rule_result& route) {
             st_->response_parser.emplace(st_->response, response_limits);
             if (st_->request.method == "HEAD") st_->response_parser->skip(true);
             awaiting_head_ = true;
-            if (pump_running_)
-                upstream_->stream.expires_never();  // the head wait starts once the body is sent
+            // The head wait starts once the body is sent: the pump sets the deadline then. A pump
+            // that has already finished (its completion not yet run) set it before this point.
+            if (pump_running_ && pump_ == pump_result::none)
+                upstream_->stream.expires_never();
             else
                 upstream_->stream.expires_after(timeout_);
             rec = co_await net::read_head(upstream_->stream, upstream_->buffer,

@@ -143,6 +143,20 @@ TEST_F(Streaming, LongPollFailsWith12002WhenTheTimeoutIsShorterThanTheHold) {
     EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(290));
 }
 
+TEST_F(Streaming, PostedLongPollFailsWith12002WhenTheTimeoutIsShorterThanTheHold) {
+    // A real Ping is a POST whose small body leaves at once with its head: the response timeout
+    // starts when the body is sent, however quickly that happens.
+    fake_backend cas(hold_then_answer(std::chrono::milliseconds(1500)));
+    start(eas_config, {{"B1", std::to_string(cas.port())}});
+    test_client client(http(), std::chrono::seconds(5));
+    auto t0 = std::chrono::steady_clock::now();
+    auto res = client.roundtrip(make_request(
+        "POST", "/Microsoft-Server-ActiveSync?Cmd=Sync&User=alice&DeviceId=D1",
+        "mail.contoso.com", std::string(40, 'w')));
+    EXPECT_EQ(res["X-Gatehouse-Error"], "502.3.12002");
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(1400));
+}
+
 TEST_F(Streaming, ResponseTimeoutDoesNotRunWhileTheRequestBodyIsStillFlowing) {
     // RPC_IN_DATA never gets a response while it uploads; pauses between its pieces are longer
     // than the farm's response timeout, which only starts once the body is complete.
