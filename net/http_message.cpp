@@ -7,8 +7,6 @@ namespace gatehouse::net {
 
 namespace {
 
-char lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? char(c + ('a' - 'A')) : c; }
-
 std::string_view trim(std::string_view s) noexcept {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
     while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
@@ -32,13 +30,6 @@ void write_fields(const http_fields& fields, std::string& out) {
 }
 
 }  // namespace
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i)
-        if (lower(a[i]) != lower(b[i])) return false;
-    return true;
-}
 
 bool has_token(std::string_view list, std::string_view token) noexcept {
     while (!list.empty()) {
@@ -105,12 +96,6 @@ void http_fields::clear() noexcept {
     arena_.clear();
     entries_.clear();
     live_ = 0;
-}
-
-http_fields::field http_fields::at(std::size_t index) const {
-    const auto& e = entries_[index];
-    std::string_view arena(arena_);
-    return {arena.substr(e.name_offset, e.name_size), arena.substr(e.value_offset, e.value_size)};
 }
 
 void http_head::clear() noexcept {

@@ -13,8 +13,18 @@
 
 namespace gatehouse::net {
 
-// ASCII case-insensitive equality, as HTTP field names and methods compare.
-bool iequals(std::string_view a, std::string_view b) noexcept;
+// ASCII case-insensitive equality, as HTTP field names and methods compare. Inline: the proxy
+// compares every field name against a handful of names per request, and most differ in length.
+inline bool iequals(std::string_view a, std::string_view b) noexcept {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        char x = a[i], y = b[i];
+        if (x >= 'A' && x <= 'Z') x = static_cast<char>(x + ('a' - 'A'));
+        if (y >= 'A' && y <= 'Z') y = static_cast<char>(y + ('a' - 'A'));
+        if (x != y) return false;
+    }
+    return true;
+}
 // True when `list` (a comma-separated header value) holds `token`, ignoring case and spaces.
 bool has_token(std::string_view list, std::string_view token) noexcept;
 
@@ -89,7 +99,11 @@ private:
         std::uint32_t value_size;
         bool erased;
     };
-    field at(std::size_t index) const;
+    field at(std::size_t index) const noexcept {
+        const auto& e = entries_[index];
+        const char* base = arena_.data();
+        return {{base + e.name_offset, e.name_size}, {base + e.value_offset, e.value_size}};
+    }
 
     std::string arena_;
     std::vector<entry> entries_;

@@ -2,16 +2,25 @@
 
 #include <array>
 #include <charconv>
+#include <cstring>
 
 namespace gatehouse::proxy {
 
 namespace {
 
+// One growth step and plain copies: this runs for every field of every forwarded head.
 void append_field(std::string& out, std::string_view name, std::string_view value) {
-    out.append(name);
-    out.append(": ");
-    out.append(value);
-    out.append("\r\n");
+    const std::size_t at = out.size();
+    out.resize(at + name.size() + value.size() + 4);
+    char* p = out.data() + at;
+    std::memcpy(p, name.data(), name.size());
+    p += name.size();
+    *p++ = ':';
+    *p++ = ' ';
+    std::memcpy(p, value.data(), value.size());
+    p += value.size();
+    *p++ = '\r';
+    *p = '\n';
 }
 
 void append_length(std::string& out, std::uint64_t n) {

@@ -241,6 +241,21 @@ private:
     // The current request as the rules and the request-hash balancer see it.
     request_view request_view_of() const;
     awaitable<bool> forward(const rule_result& route);
+    // forward()'s steps that do not wait, kept out of its coroutine frame (a frame over Asio's
+    // 1020-byte recycling limit is allocated and freed on every request).
+    struct request_traits {
+        bool expect_continue = false;  // HTTP/1.1 with Expect: 100-continue
+        bool connection_auth = false;  // Authorization with NTLM or Negotiate
+    };
+    request_traits traits_of_request() const;
+    void prepare_forwarded_for(const proxy_settings& settings);
+    // Picks a server by the farm's algorithm among those eligible and not tried; -1: none.
+    int balance(const farm_snapshot& farm, unsigned thread);
+    void write_request_head(const proxy_settings& settings, const server_slot& slot,
+                            std::string_view target, bool keep_alive, bool forward_expect);
+    // Whether a 401 asks for NTLM or Negotiate (the connection is then pinned to the client).
+    bool response_pins() const;
+    void note_response_time(const server_slot& slot, steady_clock::time_point sent_at);
     // The server the request's affinity cookie names, when it may still take the client (not
     // tried yet, healthy, Available or Draining); -1 otherwise. Sets st_->affinity_cookie.
     int affinity_server(const farm_snapshot& farm);
@@ -793,302 +808,347 @@ awaitable<bool> session::forward(const rule_result& route) {
         relay_buffer::size());
     st_->log.farm = farm.config->name;
 
-    if (parser.content_length().value_or(0) > body_limit_)
-        co_return co_await respond(errors::body_too_large, true);
-
-    const std::string_view target = route.url.empty() ? st_->target : route.url;
-    const bool idempotent = is_idempotent(st_->request.method);
-    bool expect_continue = false;
-    if (st_->request.version == 11)
-        for (auto [name, value] : st_->request.fields)
-            if (net::iequals(name, "Expect") && net::has_token(value, "100-continue"))
-                expect_continue = true;
-    const bool synthesize = expect_continue && has_body_ && settings.synthesize_100_continue;
-    bool pin_requested = false;
-    for (auto [name, value] : st_->request.fields)
-        if (net::iequals(name, "Authorization") && connection_auth(value)) pin_requested = true;
-
-    if (st_->forwarded_for.empty() && !client_ip_.empty()) {
-        st_->forwarded_for = client_ip_;
-        if (settings.include_port_in_x_forwarded_for) {
-            st_->forwarded_for =
-                client_ip_.find(':') != std::string::npos ? "[" + client_ip_ + "]" : client_ip_;
-            st_->forwarded_for += ":" + std::to_string(client_port_);
-        }
+    // Every refusal leaves through one respond() at the end (one awaiter in the frame).
+    error_triple refusal{};
+    bool refusal_closes = true;
+    if (parser.content_length().value_or(0) > body_limit_) {
+        refusal = errors::body_too_large;
+        goto refuse;
     }
+    {
+        const std::string_view target = route.url.empty() ? st_->target : route.url;
+        const bool idempotent = is_idempotent(st_->request.method);
+        const auto traits = traits_of_request();
+        const bool expect_continue = traits.expect_continue;
+        const bool synthesize = expect_continue && has_body_ && settings.synthesize_100_continue;
+        bool pin_requested = traits.connection_auth;
+        prepare_forwarded_for(settings);
 
-    // Servers already tried for this request (a connect failure moves on to the next one).
-    st_->tried.assign(farm.servers.size(), false);
-    st_->affinity_cookie = {};
-    if (farm.config->affinity.enabled)
-        st_->affinity_cookie = find_cookie(st_->request.fields, farm.config->affinity.cookie_name)
-                               .value_or(std::string_view{});
-    error_triple last_error = errors::no_server;
-    int fresh_server = -1;  // retry on a fresh connection to this server
-    bool retried = false;
-    server_accounting accounting;
+        // Servers already tried for this request (a connect failure moves on to the next one).
+        st_->tried.assign(farm.servers.size(), false);
+        st_->affinity_cookie = {};
+        if (farm.config->affinity.enabled)
+            st_->affinity_cookie =
+                find_cookie(st_->request.fields, farm.config->affinity.cookie_name)
+                    .value_or(std::string_view{});
+        error_triple last_error = errors::no_server;
+        int fresh_server = -1;  // retry on a fresh connection to this server
+        bool retried = false;
+        server_accounting accounting;
 
-    for (;;) {
-        // ---- 1. a connection: pinned, pooled or new ---------------------------------------
-        bool reused = false;
-        bool pinned_use = false;
-        int index = -1;
-        auto pin = std::find_if(pinned_.begin(), pinned_.end(),
-                                [&](const auto& p) { return p.farm == farm.runtime.get(); });
-        if (pin != pinned_.end() && fresh_server < 0) {
-            auto& c = pin->connection;
-            for (std::size_t i = 0; i < farm.servers.size(); ++i)
-                if (farm.servers[i].runtime == c->server) index = static_cast<int>(i);
-            bool usable = index >= 0 && c->server->state.load() != availability::unavailable &&
-                          looks_reusable(*c);
-            if (!usable) {
-                // The authenticated connection is gone: so is this client's authentication.
-                pinned_.erase(pin);
-                co_return co_await respond(errors::connection_error, true);
-            }
-            upstream_ = std::move(c);
-            pinned_.erase(pin);
-            pin_requested = true;
-            pinned_use = true;
-            reused = true;
-        } else if (fresh_server >= 0) {
-            index = fresh_server;
-        } else if (index = affinity_server(farm); index >= 0) {
-            if (settings.keep_alive) {
-                upstream_ =
-                    w_.pool().take(farm.servers[static_cast<std::size_t>(index)].runtime.get(),
-                                   farm.tls.get(), steady_clock::now(), !idempotent || has_body_);
-                reused = upstream_ != nullptr;
-            }
-        } else {
-            const auto now = steady_clock::now();
-            st_->loads.resize(farm.servers.size());
-            for (std::size_t i = 0; i < farm.servers.size(); ++i) {
-                const auto& rt = *farm.servers[i].runtime;
-                auto& l = st_->loads[i];
-                l.weight = farm.servers[i].weight;
-                if (farm.config->slow_start)
-                    l.weight = slow_start_weight(l.weight, rt.since_recovery(now),
-                                                 *farm.config->slow_start);
-                l.eligible = !st_->tried[i] && rt.eligible(now);
-                l.in_flight = static_cast<std::uint64_t>(
-                    std::max<std::int64_t>(0, rt.in_flight.load(std::memory_order_relaxed)));
-                l.traffic_bytes = rt.traffic_bytes.load(std::memory_order_relaxed);
-                l.response_time_us = rt.response_time_us.load(std::memory_order_relaxed);
-                l.id = farm.servers[i].id;
-            }
-            if (farm.config->host_affinity.enabled) restrict_to_host(farm, now);
-            std::uint64_t hash = 0;
-            if (farm.config->load_balancing.algorithm == lb_algorithm::request_hash) {
-                hash = request_hash_key(farm.config->load_balancing, request_view_of(),
-                                        st_->hash_scratch);
-            }
-            index = farm.balancers[thread].balancer.pick(st_->loads, hash);
-            if (index < 0) {
-                if (last_error == errors::no_server) farm.runtime->counters(thread).no_server.add();
-                co_return co_await respond(last_error, has_body_);
-            }
-            if (settings.keep_alive) {
-                upstream_ =
-                    w_.pool().take(farm.servers[static_cast<std::size_t>(index)].runtime.get(),
-                                   farm.tls.get(), steady_clock::now(), !idempotent || has_body_);
-                reused = upstream_ != nullptr;
-            }
-        }
-        const auto& slot = farm.servers[static_cast<std::size_t>(index)];
-        st_->log.server = slot.authority;
-        st_->log.outcome_farm = &farm;
-        st_->log.outcome_server = static_cast<std::size_t>(index);
-        if (upstream_) upstream_->clean = false;
-        accounting.begin(slot.runtime.get(), thread);
-        if (!upstream_) {
-            auto [error, connection] = co_await connect(farm, slot);
-            if (!connection) {
-                accounting.end(true, 0, 0, 0);
-                // Reported here: the request may go on to another server.
-                record_outcome(farm, static_cast<std::size_t>(index),
-                               outcome_of(error.status, error.substatus, error.win32),
-                               steady_clock::now());
-                st_->log.outcome_farm = nullptr;
-                st_->tried[static_cast<std::size_t>(index)] = true;
-                last_error = error;
-                fresh_server = -1;
-                if (aborted_) co_return false;
-                continue;
-            }
-            upstream_ = std::move(connection);
-        }
-
-        // ---- 2. the request head ----------------------------------------------------------
-        upstream_request ur;
-        ur.target = target;
-        ur.host = settings.preserve_host_header && !st_->host.empty()
-                      ? st_->host
-                      : std::string_view(slot.authority);
-        ur.forwarded_for_header = settings.x_forwarded_for_header;
-        ur.forwarded_for = st_->forwarded_for;
-        ur.forwarded_proto = settings.x_forwarded_proto;
-        ur.https = https_;
-        ur.request_id_header = settings.log_guid_header;
-        ur.request_id = std::string_view(st_->request_id.data(), st_->request_id.size());
-        if (parser.chunked())
-            ur.framing = body_framing::chunked;
-        else if (auto cl = parser.content_length(); cl) {
-            ur.framing = body_framing::length;
-            ur.content_length = *cl;
-        }
-        ur.keep_alive = settings.keep_alive || pin_requested;
-        ur.forward_expect = !synthesize;
-        st_->out.clear();
-        write_upstream_request(st_->request, ur, st_->out);
-        upstream_->stream.expires_after(timeout_);
-        auto [wec, wn] = co_await upstream_->stream.write(asio::buffer(st_->out));
-        head_sent_ = wn;
-        if (wec) {
-            upstream_.reset();
-            // A pooled connection the server closed while idle: the request did not get there
-            // (nothing written) or may safely go again (idempotent, no body).
-            bool retry = reused && !retried && !pinned_use && !aborted_ &&
-                         (wn == 0 || (idempotent && !has_body_));
-            accounting.end(!retry && !aborted_, wn, 0, 0);
-            if (aborted_) co_return false;
-            if (retry) {
-                retried = true;
-                fresh_server = index;
-                continue;
-            }
-            co_return co_await respond(upstream_failure(wec), has_body_ || pinned_use);
-        }
-        const auto sent_at = steady_clock::now();
-
-        // ---- 3. the body, streamed by a second coroutine ------------------------------------
-        if (synthesize) {
-            if (co_await write_client("HTTP/1.1 100 Continue\r\n\r\n")) co_return false;
-        }
-        // From here on the response head is awaited: the pump, which may run at once up to its
-        // first suspension, keeps the upstream deadline off while it sends (see pump_body).
-        awaiting_head_ = true;
-        if (has_body_) start_pump();
-
-        // ---- 4. response heads (1xx relayed) ---------------------------------------------
-        error_code rec;
-        bool client_failed = false;
-        unsigned interim = 0;
         for (;;) {
-            st_->response_parser.emplace(st_->response, response_limits);
-            if (st_->request.method == "HEAD") st_->response_parser->skip(true);
-            awaiting_head_ = true;
-            // The head wait starts once the body is sent: the pump sets the deadline then. A pump
-            // that has already finished (its completion not yet run) set it before this point.
-            if (pump_running_ && pump_ == pump_result::none)
-                upstream_->stream.expires_never();
-            else
-                upstream_->stream.expires_after(timeout_);
-            rec = co_await net::read_head(upstream_->stream, upstream_->buffer,
-                                          *st_->response_parser);
-            awaiting_head_ = false;
-            if (rec || aborted_) break;
-            if (st_->response.status >= 200) break;
-            if (++interim > max_interim_responses) {  // a back end stuck in 1xx is broken
-                rec = http::error::bad_status;
-                break;
-            }
-            if (st_->response.status == 101) {  // Upgrade was stripped: a 101 is a protocol error
-                rec = http::error::bad_version;
-                break;
-            }
-            bool relay = st_->request.version == 11 &&
-                         !(st_->response.status == 100 && (synthesize || !expect_continue));
-            if (relay) {
-                st_->out.clear();
-                write_interim_response(st_->response, st_->out);
-                if (co_await write_client(st_->out)) {
-                    client_failed = true;
-                    break;
+            // ---- 1. a connection: pinned, pooled or new ---------------------------------------
+            bool reused = false;
+            bool pinned_use = false;
+            int index = -1;
+            auto pin = std::find_if(pinned_.begin(), pinned_.end(),
+                                    [&](const auto& p) { return p.farm == farm.runtime.get(); });
+            if (pin != pinned_.end() && fresh_server < 0) {
+                auto& c = pin->connection;
+                for (std::size_t i = 0; i < farm.servers.size(); ++i)
+                    if (farm.servers[i].runtime == c->server) index = static_cast<int>(i);
+                bool usable = index >= 0 && c->server->state.load() != availability::unavailable &&
+                              looks_reusable(*c);
+                if (!usable) {
+                    // The authenticated connection is gone: so is this client's authentication.
+                    pinned_.erase(pin);
+                    refusal = errors::connection_error;
+                    goto refuse;
+                }
+                upstream_ = std::move(c);
+                pinned_.erase(pin);
+                pin_requested = true;
+                pinned_use = true;
+                reused = true;
+            } else if (fresh_server >= 0) {
+                index = fresh_server;
+            } else if (index = affinity_server(farm); index >= 0) {
+                if (settings.keep_alive) {
+                    upstream_ = w_.pool().take(
+                        farm.servers[static_cast<std::size_t>(index)].runtime.get(), farm.tls.get(),
+                        steady_clock::now(), !idempotent || has_body_);
+                    reused = upstream_ != nullptr;
+                }
+            } else {
+                index = balance(farm, thread);
+                if (index < 0) {
+                    if (last_error == errors::no_server)
+                        farm.runtime->counters(thread).no_server.add();
+                    refusal = last_error;
+                    refusal_closes = has_body_;
+                    goto refuse;
+                }
+                if (settings.keep_alive) {
+                    upstream_ = w_.pool().take(
+                        farm.servers[static_cast<std::size_t>(index)].runtime.get(), farm.tls.get(),
+                        steady_clock::now(), !idempotent || has_body_);
+                    reused = upstream_ != nullptr;
                 }
             }
-        }
-        if (aborted_) co_return false;
-        if (client_failed) {
-            st_->log.triple = {0, 0, errors::client_disconnected_win32};
-            co_await drop_upstream();
-            co_return false;
-        }
-        if (rec) {
-            std::uint64_t sent = head_sent_ + body_sent_;
-            bool stale = reused && !retried && !pinned_use && !has_body_ && idempotent &&
-                         !st_->response_parser->got_some() && rec != asio::error::timed_out &&
-                         pump_ == pump_result::none;
-            co_await drop_upstream();
-            if (stale) {
-                // An idle pooled connection the server had closed: safe to send again.
-                accounting.end(false, sent, 0, 0);
-                retried = true;
-                fresh_server = index;
-                continue;
+            const auto& slot = farm.servers[static_cast<std::size_t>(index)];
+            st_->log.server = slot.authority;
+            st_->log.outcome_farm = &farm;
+            st_->log.outcome_server = static_cast<std::size_t>(index);
+            if (upstream_) upstream_->clean = false;
+            accounting.begin(slot.runtime.get(), thread);
+            if (!upstream_) {
+                auto [error, connection] = co_await connect(farm, slot);
+                if (!connection) {
+                    accounting.end(true, 0, 0, 0);
+                    // Reported here: the request may go on to another server.
+                    record_outcome(farm, static_cast<std::size_t>(index),
+                                   outcome_of(error.status, error.substatus, error.win32),
+                                   steady_clock::now());
+                    st_->log.outcome_farm = nullptr;
+                    st_->tried[static_cast<std::size_t>(index)] = true;
+                    last_error = error;
+                    fresh_server = -1;
+                    if (aborted_) co_return false;
+                    continue;
+                }
+                upstream_ = std::move(connection);
             }
-            error_triple e = upstream_failure(rec);
-            switch (pump_) {
-                case pump_result::too_large:
-                    e = errors::body_too_large;
+
+            // ---- 2. the request head ----------------------------------------------------------
+            write_request_head(settings, slot, target, settings.keep_alive || pin_requested,
+                               !synthesize);
+            upstream_->stream.expires_after(timeout_);
+            auto [wec, wn] = co_await upstream_->stream.write(asio::buffer(st_->out));
+            head_sent_ = wn;
+            if (wec) {
+                upstream_.reset();
+                // A pooled connection the server closed while idle: the request did not get there
+                // (nothing written) or may safely go again (idempotent, no body).
+                bool retry = reused && !retried && !pinned_use && !aborted_ &&
+                             (wn == 0 || (idempotent && !has_body_));
+                accounting.end(!retry && !aborted_, wn, 0, 0);
+                if (aborted_) co_return false;
+                if (retry) {
+                    retried = true;
+                    fresh_server = index;
+                    continue;
+                }
+                refusal = upstream_failure(wec);
+                refusal_closes = has_body_ || pinned_use;
+                goto refuse;
+            }
+            const auto sent_at = steady_clock::now();
+
+            // ---- 3. the body, streamed by a second coroutine ------------------------------------
+            if (synthesize) {
+                if (co_await write_client("HTTP/1.1 100 Continue\r\n\r\n")) co_return false;
+            }
+            // From here on the response head is awaited: the pump, which may run at once up to its
+            // first suspension, keeps the upstream deadline off while it sends (see pump_body).
+            awaiting_head_ = true;
+            if (has_body_) start_pump();
+
+            // ---- 4. response heads (1xx relayed) ---------------------------------------------
+            error_code rec;
+            bool client_failed = false;
+            unsigned interim = 0;
+            for (;;) {
+                st_->response_parser.emplace(st_->response, response_limits);
+                if (st_->request.method == "HEAD") st_->response_parser->skip(true);
+                awaiting_head_ = true;
+                // The head wait starts once the body is sent: the pump sets the deadline then. A
+                // pump that has already finished (its completion not yet run) set it before this
+                // point.
+                if (pump_running_ && pump_ == pump_result::none)
+                    upstream_->stream.expires_never();
+                else
+                    upstream_->stream.expires_after(timeout_);
+                rec = co_await net::read_head(upstream_->stream, upstream_->buffer,
+                                              *st_->response_parser);
+                awaiting_head_ = false;
+                if (rec || aborted_) break;
+                if (st_->response.status >= 200) break;
+                if (++interim > max_interim_responses) {  // a back end stuck in 1xx is broken
+                    rec = http::error::bad_status;
                     break;
-                case pump_result::client_timeout:
-                    e = errors::request_timeout;
+                }
+                if (st_->response.status ==
+                    101) {  // Upgrade was stripped: a 101 is a protocol error
+                    rec = http::error::bad_version;
                     break;
-                case pump_result::client_bad:
-                    e = errors::bad_request;
-                    break;
-                case pump_result::client_gone:
-                    st_->log.triple = {400, 0, errors::client_disconnected_win32};
+                }
+                bool relay = st_->request.version == 11 &&
+                             !(st_->response.status == 100 && (synthesize || !expect_continue));
+                if (relay) {
+                    st_->out.clear();
+                    write_interim_response(st_->response, st_->out);
+                    if (co_await write_client(st_->out)) {
+                        client_failed = true;
+                        break;
+                    }
+                }
+            }
+            if (aborted_) co_return false;
+            if (client_failed) {
+                st_->log.triple = {0, 0, errors::client_disconnected_win32};
+                co_await drop_upstream();
+                co_return false;
+            }
+            if (rec) {
+                std::uint64_t sent = head_sent_ + body_sent_;
+                bool stale = reused && !retried && !pinned_use && !has_body_ && idempotent &&
+                             !st_->response_parser->got_some() && rec != asio::error::timed_out &&
+                             pump_ == pump_result::none;
+                co_await drop_upstream();
+                if (stale) {
+                    // An idle pooled connection the server had closed: safe to send again.
                     accounting.end(false, sent, 0, 0);
-                    co_return false;
-                default:
-                    break;
+                    retried = true;
+                    fresh_server = index;
+                    continue;
+                }
+                error_triple e = upstream_failure(rec);
+                switch (pump_) {
+                    case pump_result::too_large:
+                        e = errors::body_too_large;
+                        break;
+                    case pump_result::client_timeout:
+                        e = errors::request_timeout;
+                        break;
+                    case pump_result::client_bad:
+                        e = errors::bad_request;
+                        break;
+                    case pump_result::client_gone:
+                        st_->log.triple = {400, 0, errors::client_disconnected_win32};
+                        accounting.end(false, sent, 0, 0);
+                        co_return false;
+                    default:
+                        break;
+                }
+                accounting.end(e.status == 502, sent, 0,
+                               static_cast<std::uint64_t>(std::chrono::duration_cast<milliseconds>(
+                                                              steady_clock::now() - started_)
+                                                              .count()));
+                refusal = e;
+                goto refuse;
             }
-            accounting.end(e.status == 502, sent, 0,
+            if (pinned_use) pin_requested = true;
+            if (auto te = st_->response.fields.count("Transfer-Encoding"); te > 0) {
+                // Only "chunked" can be re-framed; any other coding would reach the client undone.
+                auto value = trim(st_->response.fields.find("Transfer-Encoding").value_or(""));
+                if (te != 1 || !net::iequals(value, "chunked")) {
+                    co_await drop_upstream();
+                    accounting.end(true, head_sent_ + body_sent_, 0, 0);
+                    refusal = errors::invalid_response;
+                    goto refuse;
+                }
+            }
+            note_response_time(slot, sent_at);
+
+            // ---- 5. the response --------------------------------------------------------------
+            if (response_pins()) pin_requested = true;
+            if (farm.config->affinity.enabled && st_->affinity_cookie != slot.affinity_token) {
+                // A new client, or one whose server could not take it: pin it to this one.
+                st_->response.fields.add("Set-Cookie",
+                                         affinity_set_cookie(farm.config->affinity.cookie_name,
+                                                             slot.affinity_token, https_));
+            }
+            auto keep = co_await relay_response(farm, slot, threshold, pin_requested);
+            std::uint64_t head_bytes = st_->response.fields.bytes() +
+                                       4 * st_->response.fields.size() + 16 +
+                                       st_->response.reason.size();
+            accounting.end(st_->log.triple.status == 502 && st_->log.triple.substatus == 3,
+                           head_sent_ + body_sent_, head_bytes + st_->response_parser->body_total(),
                            static_cast<std::uint64_t>(std::chrono::duration_cast<milliseconds>(
                                                           steady_clock::now() - started_)
                                                           .count()));
-            co_return co_await respond(e, true);
+            co_return keep;
         }
-        if (pinned_use) pin_requested = true;
-        if (auto te = st_->response.fields.count("Transfer-Encoding"); te > 0) {
-            // Only "chunked" can be re-framed; any other coding would reach the client undone.
-            auto value = trim(st_->response.fields.find("Transfer-Encoding").value_or(""));
-            if (te != 1 || !net::iequals(value, "chunked")) {
-                co_await drop_upstream();
-                accounting.end(true, head_sent_ + body_sent_, 0, 0);
-                co_return co_await respond(errors::invalid_response, true);
-            }
-        }
-        auto ttfb =
-            std::chrono::duration_cast<std::chrono::microseconds>(steady_clock::now() - sent_at);
-        auto& rt = *slot.runtime;
-        rt.response_time_us.store(ewma_update(rt.response_time_us.load(std::memory_order_relaxed),
-                                              static_cast<std::uint64_t>(ttfb.count())),
-                                  std::memory_order_relaxed);
-
-        // ---- 5. the response --------------------------------------------------------------
-        if (st_->response.status == 401)
-            for (auto [name, value] : st_->response.fields)
-                if (net::iequals(name, "WWW-Authenticate") && connection_auth(value))
-                    pin_requested = true;
-        if (farm.config->affinity.enabled && st_->affinity_cookie != slot.affinity_token) {
-            // A new client, or one whose server could not take it: pin it to this one.
-            st_->response.fields.add("Set-Cookie",
-                                     affinity_set_cookie(farm.config->affinity.cookie_name,
-                                                         slot.affinity_token, https_));
-        }
-        auto keep = co_await relay_response(farm, slot, threshold, pin_requested);
-        std::uint64_t head_bytes = st_->response.fields.bytes() + 4 * st_->response.fields.size() +
-                                   16 + st_->response.reason.size();
-        accounting.end(
-            st_->log.triple.status == 502 && st_->log.triple.substatus == 3, head_sent_ + body_sent_,
-            head_bytes + st_->response_parser->body_total(),
-            static_cast<std::uint64_t>(
-                std::chrono::duration_cast<milliseconds>(steady_clock::now() - started_).count()));
-        co_return keep;
     }
+refuse:
+    co_return co_await respond(refusal, refusal_closes);
+}
+
+session::request_traits session::traits_of_request() const {
+    request_traits t;
+    for (auto [name, value] : st_->request.fields) {
+        if (st_->request.version == 11 && net::iequals(name, "Expect") &&
+            net::has_token(value, "100-continue"))
+            t.expect_continue = true;
+        if (net::iequals(name, "Authorization") && connection_auth(value)) t.connection_auth = true;
+    }
+    return t;
+}
+
+void session::prepare_forwarded_for(const proxy_settings& settings) {
+    if (!st_->forwarded_for.empty() || client_ip_.empty()) return;
+    st_->forwarded_for = client_ip_;
+    if (settings.include_port_in_x_forwarded_for) {
+        st_->forwarded_for =
+            client_ip_.find(':') != std::string::npos ? "[" + client_ip_ + "]" : client_ip_;
+        st_->forwarded_for += ":" + std::to_string(client_port_);
+    }
+}
+
+int session::balance(const farm_snapshot& farm, unsigned thread) {
+    const auto now = steady_clock::now();
+    st_->loads.resize(farm.servers.size());
+    for (std::size_t i = 0; i < farm.servers.size(); ++i) {
+        const auto& rt = *farm.servers[i].runtime;
+        auto& l = st_->loads[i];
+        l.weight = farm.servers[i].weight;
+        if (farm.config->slow_start)
+            l.weight =
+                slow_start_weight(l.weight, rt.since_recovery(now), *farm.config->slow_start);
+        l.eligible = !st_->tried[i] && rt.eligible(now);
+        l.in_flight = static_cast<std::uint64_t>(
+            std::max<std::int64_t>(0, rt.in_flight.load(std::memory_order_relaxed)));
+        l.traffic_bytes = rt.traffic_bytes.load(std::memory_order_relaxed);
+        l.response_time_us = rt.response_time_us.load(std::memory_order_relaxed);
+        l.id = farm.servers[i].id;
+    }
+    if (farm.config->host_affinity.enabled) restrict_to_host(farm, now);
+    std::uint64_t hash = 0;
+    if (farm.config->load_balancing.algorithm == lb_algorithm::request_hash)
+        hash = request_hash_key(farm.config->load_balancing, request_view_of(), st_->hash_scratch);
+    return farm.balancers[thread].balancer.pick(st_->loads, hash);
+}
+
+void session::write_request_head(const proxy_settings& settings, const server_slot& slot,
+                                 std::string_view target, bool keep_alive, bool forward_expect) {
+    const auto& parser = *st_->request_parser;
+    upstream_request ur;
+    ur.target = target;
+    ur.host = settings.preserve_host_header && !st_->host.empty()
+                  ? st_->host
+                  : std::string_view(slot.authority);
+    ur.forwarded_for_header = settings.x_forwarded_for_header;
+    ur.forwarded_for = st_->forwarded_for;
+    ur.forwarded_proto = settings.x_forwarded_proto;
+    ur.https = https_;
+    ur.request_id_header = settings.log_guid_header;
+    ur.request_id = std::string_view(st_->request_id.data(), st_->request_id.size());
+    if (parser.chunked()) {
+        ur.framing = body_framing::chunked;
+    } else if (auto cl = parser.content_length(); cl) {
+        ur.framing = body_framing::length;
+        ur.content_length = *cl;
+    }
+    ur.keep_alive = keep_alive;
+    ur.forward_expect = forward_expect;
+    st_->out.clear();
+    write_upstream_request(st_->request, ur, st_->out);
+}
+
+bool session::response_pins() const {
+    if (st_->response.status != 401) return false;
+    for (auto [name, value] : st_->response.fields)
+        if (net::iequals(name, "WWW-Authenticate") && connection_auth(value)) return true;
+    return false;
+}
+
+void session::note_response_time(const server_slot& slot, steady_clock::time_point sent_at) {
+    auto ttfb =
+        std::chrono::duration_cast<std::chrono::microseconds>(steady_clock::now() - sent_at);
+    auto& rt = *slot.runtime;
+    rt.response_time_us.store(ewma_update(rt.response_time_us.load(std::memory_order_relaxed),
+                                          static_cast<std::uint64_t>(ttfb.count())),
+                              std::memory_order_relaxed);
 }
 
 int session::affinity_server(const farm_snapshot& farm) {
