@@ -16,7 +16,7 @@ PACKAGES := cmake ninja-build g++ pkg-config libboost1.81-dev libssl-dev openssl
             nlohmann-json3-dev libcli11-dev libpugixml-dev libgtest-dev libgmock-dev \
             libbenchmark-dev curl ccache python3-exchangelib slowhttptest sslscan \
             chromium
-BENCH_PACKAGES := haproxy nginx wrk python3
+BENCH_PACKAGES := haproxy nginx wrk python3 valgrind apache2-utils
 FUZZ_PACKAGES := clang-14 libclang-rt-14-dev
 FUZZ_SECONDS ?= 20
 

@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# User-space instructions per request of gatehouse-proxy, HAProxy and nginx, counted by
+# callgrind: unlike time, the count does not move with the load of a shared machine, so it shows
+# a change of a few percent that proxy_bench.sh cannot tell from noise.
+#
+# Usage: tests/bench/proxy_instructions_bench.sh BUILD_DIR
+#
+# Two nginx back ends (not counted) serve /owa/HealthCheck.htm (15 bytes) and /ews/small (4 KiB).
+# Each proxy runs one thread under `valgrind --tool=callgrind` with keep-alive to both back
+# ends. ab sends WARMUP requests, the counters are zeroed, ab sends REQUESTS keep-alive requests
+# over CONNS connections, and the counters are dumped: instructions ÷ requests, printed beside
+# HAProxy's. Instructions are not time (cache misses and the kernel are not in them), so
+# proxy_bench.sh stays the throughput figure.
+#
+# Knobs: REQUESTS [20000] WARMUP [2000] CONNS [20]
+# Only 127.0.0.1 is used; every process started here is stopped by its PID.
+set -euo pipefail
+
+BUILD=${1:?usage: proxy_instructions_bench.sh BUILD_DIR}
+GATEHOUSE=$(cd "$BUILD" && pwd)/proxy/gatehouse-proxy
+REQUESTS=${REQUESTS:-20000}
+WARMUP=${WARMUP:-2000}
+CONNS=${CONNS:-20}
+H=127.0.0.1
+B1=39281 B2=39282
+declare -A PORT=([haproxy]=39291 [nginx]=39292 [gatehouse]=39293)
+KINDS=(haproxy nginx gatehouse)
+
+BENCH=proxy_instructions_bench
+# shellcheck source=tests/bench/lib.sh
+source "$(dirname "$0")/lib.sh"
+bench_need valgrind callgrind_control ab haproxy nginx curl ss
+[ -x "$GATEHOUSE" ] || { echo "$BENCH: $GATEHOUSE not built" >&2; exit 2; }
+ports_free $B1 $B2 "${PORT[@]}"
+
+mkdir -p "$WORK/www/owa" "$WORK/www/ews"
+printf '200 OK<br/>CAS1' > "$WORK/www/owa/HealthCheck.htm"
+head -c 4096 /dev/zero | tr '\0' 'e' > "$WORK/www/ews/small"
+
+nginx_conf() {  # DIR BODY: a single-process nginx (no master, so callgrind sees the worker)
+  cat << EOF
+worker_processes 1;
+master_process off;
+daemon off;
+pid $1/nginx.pid;
+error_log $1/error.log warn;
+events { worker_connections 1000; }
+http {
+  access_log off;
+  keepalive_requests 1000000; keepalive_timeout 75s;
+  client_body_temp_path $1/cb; proxy_temp_path $1/pt; fastcgi_temp_path $1/ft;
+  uwsgi_temp_path $1/ut; scgi_temp_path $1/st;
+  $2
+}
+EOF
+}
+
+for b in 1 2; do
+  d=$WORK/cas$b; mkdir -p "$d"
+  port=$([ $b = 1 ] && echo $B1 || echo $B2)
+  nginx_conf "$d" "server { listen $H:$port; root $WORK/www; location / { } }" > "$d/nginx.conf"
+  start "$d/out.log" nginx -p "$d" -c "$d/nginx.conf"
+  wait_port "$port" "$LAST" || { echo "$BENCH: back end $b failed" >&2; cat "$d/error.log" >&2; exit 1; }
+done
+
+command_of() {  # KIND: prints the proxy's configuration to its directory, then its command line
+  local d=$WORK/$1; mkdir -p "$d"
+  case $1 in
+    haproxy)
+      cat > "$d/haproxy.cfg" << EOF
+global
+  nbthread 1
+defaults
+  mode http
+  timeout connect 5s
+  timeout client 60s
+  timeout server 60s
+  timeout http-keep-alive 60s
+  option forwardfor
+  http-reuse always
+frontend fe
+  bind $H:${PORT[haproxy]}
+  default_backend cas
+backend cas
+  balance roundrobin
+  server cas1 $H:$B1
+  server cas2 $H:$B2
+EOF
+      echo "haproxy -db -f $d/haproxy.cfg" ;;
+    nginx)
+      nginx_conf "$d" "upstream cas { server $H:$B1; server $H:$B2; keepalive 64; }
+  server { listen $H:${PORT[nginx]};
+    location / { proxy_pass http://cas; proxy_http_version 1.1;
+                 proxy_set_header Connection \"\";
+                 proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for; } }" > "$d/nginx.conf"
+      echo "nginx -p $d -c $d/nginx.conf" ;;
+    gatehouse)
+      cat > "$d/gatehouse.json" << EOF
+{
+  "listeners": { "http": { "address": "$H", "port": ${PORT[gatehouse]} } },
+  "farms": { "cas": { "servers": [ { "address": "$H", "port": $B1 },
+                                   { "address": "$H", "port": $B2 } ],
+                      "load_balancing": { "algorithm": "weighted_round_robin" } } },
+  "rules": [ { "name": "all", "pattern_syntax": "wildcard", "pattern": "*",
+               "action": { "type": "route", "farm": "cas" } } ]
+}
+EOF
+      echo "$GATEHOUSE --config $d/gatehouse.json --threads 1 --log-level warning" ;;
+  esac
+}
+
+# callgrind_control acts when the process next runs code: a proxy asleep in epoll_wait is woken
+# by requests until the command has been carried out.
+control() {  # PID PORT OPTION
+  callgrind_control "$3" "$1" > /dev/null 2>&1 &
+  local c=$!
+  while kill -0 "$c" 2> /dev/null; do
+    curl -s -o /dev/null --max-time 1 "http://$H:$2/owa/HealthCheck.htm" || true
+  done
+  wait "$c"
+}
+
+declare -A PER
+for kind in "${KINDS[@]}"; do
+  d=$WORK/$kind
+  read -ra cmd <<< "$(command_of "$kind")"
+  start "$d/valgrind.log" valgrind --tool=callgrind --callgrind-out-file="$d/cg.%p" "${cmd[@]}"
+  vg=$LAST
+  for _ in $(seq 1 300); do  # valgrind starts slowly: up to 30 s
+    port_free "${PORT[$kind]}" || break
+    kill -0 "$vg" 2> /dev/null || break
+    sleep 0.1
+  done
+  wait_port "${PORT[$kind]}" "$vg" || { echo "$BENCH: $kind failed to start" >&2; cat "$d/valgrind.log" >&2; exit 1; }
+  for workload in health small; do
+    case $workload in health) path=/owa/HealthCheck.htm ;; small) path=/ews/small ;; esac
+    url=http://$H:${PORT[$kind]}$path
+    ab -q -k -n "$WARMUP" -c "$CONNS" "$url" > /dev/null
+    control "$vg" "${PORT[$kind]}" -z
+    out=$(ab -k -n "$REQUESTS" -c "$CONNS" "$url" 2>&1)
+    control "$vg" "${PORT[$kind]}" -d
+    done_n=$(awk '/^Complete requests:/ { print $3 }' <<< "$out")
+    failed=$(awk '/^Failed requests:/ { print $3 }' <<< "$out")
+    [ "${done_n:-0}" = "$REQUESTS" ] && [ "${failed:-1}" = 0 ] \
+      || { echo "$BENCH: $kind $workload: $done_n of $REQUESTS requests, $failed failed" >&2; exit 1; }
+    # The newest dump holds what was counted since the zeroing.
+    dump=$(ls -t "$d"/cg.* | head -1)
+    ir=$(awk '/^(summary|totals):/ { print $2; exit }' "$dump")
+    PER[$workload/$kind]=$(awk -v i="$ir" -v n="$REQUESTS" 'BEGIN { printf "%.0f", i / n }')
+  done
+  kill -TERM "$vg" 2> /dev/null || true
+  wait "$vg" 2> /dev/null || true
+done
+
+echo "== user-space instructions per request (callgrind), one thread, ab -k -c$CONNS, $REQUESTS requests"
+printf '%-8s %-10s %14s %12s\n' workload proxy instr/req vs_haproxy
+for workload in health small; do
+  for kind in "${KINDS[@]}"; do
+    printf '%-8s %-10s %14s %12s\n' "$workload" "$kind" "${PER[$workload/$kind]}" \
+      "$(awk -v a="${PER[$workload/$kind]}" -v b="${PER[$workload/haproxy]}" 'BEGIN { printf "%.3f", a / b }')"
+  done
+done
