@@ -126,6 +126,7 @@ for kind in "${KINDS[@]}"; do
   read -ra cmd <<< "$(command_of "$kind")"
   start "$d/valgrind.log" valgrind --tool=callgrind --callgrind-out-file="$d/cg.%p" "${cmd[@]}"
   vg=$LAST
+  dumps=0
   for _ in $(seq 1 300); do  # valgrind starts slowly: up to 30 s
     port_free "${PORT[$kind]}" || break
     kill -0 "$vg" 2> /dev/null || break
@@ -141,10 +142,14 @@ for kind in "${KINDS[@]}"; do
     control "$vg" "${PORT[$kind]}" -d
     done_n=$(awk '/^Complete requests:/ { print $3 }' <<< "$out")
     failed=$(awk '/^Failed requests:/ { print $3 }' <<< "$out")
-    [ "${done_n:-0}" = "$REQUESTS" ] && [ "${failed:-1}" = 0 ] \
-      || { echo "$BENCH: $kind $workload: $done_n of $REQUESTS requests, $failed failed" >&2; exit 1; }
-    # The newest dump holds what was counted since the zeroing.
-    dump=$(ls -t "$d"/cg.* | head -1)
+    if [ "${done_n:-0}" != "$REQUESTS" ] || [ "${failed:-1}" != 0 ]; then
+      echo "$BENCH: $kind $workload: $done_n of $REQUESTS requests, $failed failed" >&2
+      exit 1
+    fi
+    # Dump N (cg.PID.N) holds what was counted since the zeroing before it.
+    dumps=$((${dumps:-0} + 1))
+    dump=$d/cg.$vg.$dumps
+    [ -s "$dump" ] || { echo "$BENCH: $kind: no callgrind dump $dump" >&2; exit 1; }
     ir=$(awk '/^(summary|totals):/ { print $2; exit }' "$dump")
     PER[$workload/$kind]=$(awk -v i="$ir" -v n="$REQUESTS" 'BEGIN { printf "%.0f", i / n }')
   done
