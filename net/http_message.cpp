@@ -2,6 +2,7 @@
 
 #include <array>
 #include <charconv>
+#include <cstring>
 
 namespace gatehouse::net {
 
@@ -20,16 +21,25 @@ void append_number(std::string& out, unsigned value) {
 }
 
 void write_fields(const http_fields& fields, std::string& out) {
-    for (auto [name, value] : fields) {
-        out.append(name);
-        out.append(": ");
-        out.append(value);
-        out.append("\r\n");
-    }
+    for (auto [name, value] : fields) append_field(out, name, value);
     out.append("\r\n");
 }
 
 }  // namespace
+
+void append_field(std::string& out, std::string_view name, std::string_view value) {
+    const std::size_t at = out.size();
+    out.resize(at + name.size() + value.size() + 4);
+    char* p = out.data() + at;
+    std::memcpy(p, name.data(), name.size());
+    p += name.size();
+    *p++ = ':';
+    *p++ = ' ';
+    std::memcpy(p, value.data(), value.size());
+    p += value.size();
+    *p++ = '\r';
+    *p = '\n';
+}
 
 bool has_token(std::string_view list, std::string_view token) noexcept {
     while (!list.empty()) {

@@ -27,6 +27,9 @@ inline bool iequals(std::string_view a, std::string_view b) noexcept {
 }
 // True when `list` (a comma-separated header value) holds `token`, ignoring case and spaces.
 bool has_token(std::string_view list, std::string_view token) noexcept;
+// Appends "name: value" and CRLF to `out` (one growth step: it runs for every field of every
+// head the proxy writes).
+void append_field(std::string& out, std::string_view name, std::string_view value);
 
 // The header fields of one message, in the order received. Names keep their case.
 class http_fields {

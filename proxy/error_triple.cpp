@@ -146,10 +146,7 @@ void append_error_response(const error_triple& e, bool close, std::string_view r
     out.append("\r\nContent-Type: text/html; charset=utf-8\r\nDate: ");
     out.append(net::http_date());
     out.append("\r\n");
-    out.append(error_header);
-    out.append(": ");
-    out.append(to_string(e));
-    out.append("\r\n");
+    net::append_field(out, error_header, to_string(e));
     out.append(extra_headers);
     out.append("Content-Length: ");
     append_number(out, static_cast<unsigned>(body.size()));

@@ -2,26 +2,10 @@
 
 #include <array>
 #include <charconv>
-#include <cstring>
 
 namespace gatehouse::proxy {
 
 namespace {
-
-// One growth step and plain copies: this runs for every field of every forwarded head.
-void append_field(std::string& out, std::string_view name, std::string_view value) {
-    const std::size_t at = out.size();
-    out.resize(at + name.size() + value.size() + 4);
-    char* p = out.data() + at;
-    std::memcpy(p, name.data(), name.size());
-    p += name.size();
-    *p++ = ':';
-    *p++ = ' ';
-    std::memcpy(p, value.data(), value.size());
-    p += value.size();
-    *p++ = '\r';
-    *p = '\n';
-}
 
 void append_length(std::string& out, std::uint64_t n) {
     std::array<char, 24> digits;
@@ -110,7 +94,7 @@ void write_upstream_request(const net::http_head& client, const upstream_request
     out.push_back(' ');
     out.append(r.target);
     out.append(" HTTP/1.1\r\n");
-    append_field(out, "Host", r.host);
+    net::append_field(out, "Host", r.host);
 
     const connection_options named(client);
     for (auto [name, value] : client.fields) {
@@ -123,12 +107,13 @@ void write_upstream_request(const net::http_head& client, const upstream_request
         if (r.forwarded_proto && net::iequals(name, "X-Forwarded-Proto")) continue;
         if (!r.request_id_header.empty() && net::iequals(name, r.request_id_header)) continue;
         if (!r.forward_expect && net::iequals(name, "Expect")) continue;
-        append_field(out, name, value);
+        net::append_field(out, name, value);
     }
 
-    if (!r.forwarded_for_header.empty()) append_field(out, r.forwarded_for_header, r.forwarded_for);
-    if (r.forwarded_proto) append_field(out, "X-Forwarded-Proto", r.https ? "https" : "http");
-    if (!r.request_id_header.empty()) append_field(out, r.request_id_header, r.request_id);
+    if (!r.forwarded_for_header.empty())
+        net::append_field(out, r.forwarded_for_header, r.forwarded_for);
+    if (r.forwarded_proto) net::append_field(out, "X-Forwarded-Proto", r.https ? "https" : "http");
+    if (!r.request_id_header.empty()) net::append_field(out, r.request_id_header, r.request_id);
     switch (r.framing) {
         case body_framing::none:
             break;
@@ -197,7 +182,7 @@ void write_downstream_response(const net::http_head& upstream, const downstream_
             out.append("\r\n");
             continue;
         }
-        append_field(out, name, value);
+        net::append_field(out, name, value);
     }
     switch (r.framing) {
         case body_framing::none:
@@ -222,7 +207,7 @@ void write_interim_response(const net::http_head& upstream, std::string& out) {
     for (auto [name, value] : upstream.fields) {
         if (is_hop_by_hop(name)) continue;
         if (named.names(name)) continue;
-        append_field(out, name, value);
+        net::append_field(out, name, value);
     }
     out.append("\r\n");
 }

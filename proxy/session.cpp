@@ -862,15 +862,10 @@ awaitable<bool> session::forward(const rule_result& route) {
                 reused = true;
             } else if (fresh_server >= 0) {
                 index = fresh_server;
-            } else if (index = affinity_server(farm); index >= 0) {
-                if (settings.keep_alive) {
-                    upstream_ = w_.pool().take(
-                        farm.servers[static_cast<std::size_t>(index)].runtime.get(), farm.tls.get(),
-                        steady_clock::now(), !idempotent || has_body_);
-                    reused = upstream_ != nullptr;
-                }
             } else {
-                index = balance(farm, thread);
+                // The affinity cookie's server when it may take the client, else the balancer's.
+                index = affinity_server(farm);
+                if (index < 0) index = balance(farm, thread);
                 if (index < 0) {
                     if (last_error == errors::no_server)
                         farm.runtime->counters(thread).no_server.add();
@@ -967,8 +962,8 @@ awaitable<bool> session::forward(const rule_result& route) {
                     rec = http::error::bad_status;
                     break;
                 }
-                if (st_->response.status ==
-                    101) {  // Upgrade was stripped: a 101 is a protocol error
+                // Upgrade was stripped: a 101 is a protocol error.
+                if (st_->response.status == 101) {
                     rec = http::error::bad_version;
                     break;
                 }
