@@ -40,3 +40,30 @@ start() {  # LOGFILE command... ; sets LAST, stopped at exit
   LAST=$!
   STARTED+=("$LAST")
 }
+
+# The proxies' configurations the proxy benches share: one thread, listening on 127.0.0.1 PORT,
+# round robin with keep-alive over the back ends on 127.0.0.1 at BACKEND_PORT...
+haproxy_config() {  # PORT BACKEND_PORT...
+  local i=0 port
+  printf 'global\n  nbthread 1\n  maxconn 9000\ndefaults\n  mode http\n  timeout connect 5s\n'
+  printf '  timeout client 60s\n  timeout server 30s\n  timeout http-keep-alive 60s\n'
+  printf '  option forwardfor\n  http-reuse always\nfrontend fe\n  bind 127.0.0.1:%s\n' "$1"
+  printf '  default_backend cas\nbackend cas\n  balance roundrobin\n'
+  for port in "${@:2}"; do i=$((i + 1)); printf '  server cas%s 127.0.0.1:%s\n' "$i" "$port"; done
+}
+gatehouse_config() {  # PORT BACKEND_PORT...
+  local servers="" port
+  for port in "${@:2}"; do
+    servers="$servers${servers:+, }{ \"address\": \"127.0.0.1\", \"port\": $port }"
+  done
+  cat << EOF
+{
+  "listeners": { "http": { "address": "127.0.0.1", "port": $1,
+                           "limits": { "max_connections": 20000 } } },
+  "farms": { "cas": { "servers": [ $servers ],
+                      "load_balancing": { "algorithm": "weighted_round_robin" } } },
+  "rules": [ { "name": "all", "pattern_syntax": "wildcard", "pattern": "*",
+               "action": { "type": "route", "farm": "cas" } } ]
+}
+EOF
+}

@@ -73,26 +73,7 @@ done
 # ---- proxies ---------------------------------------------------------------------------------
 start_haproxy() {
   local d=$WORK/haproxy; mkdir -p "$d"
-  cat > "$d/haproxy.cfg" << EOF
-global
-  nbthread 1
-  maxconn 9000
-defaults
-  mode http
-  timeout connect 5s
-  timeout client 60s
-  timeout server 30s
-  timeout http-keep-alive 60s
-  option forwardfor
-  http-reuse always
-frontend fe
-  bind $H:${PORT[haproxy]}
-  default_backend cas
-backend cas
-  balance roundrobin
-  server cas1 $H:$B1
-  server cas2 $H:$B2
-EOF
+  haproxy_config "${PORT[haproxy]}" $B1 $B2 > "$d/haproxy.cfg"
   start "$d/out.log" taskset -c "$SUT_CPU" haproxy -db -f "$d/haproxy.cfg"
   PID[haproxy]=$LAST
 }
@@ -130,17 +111,7 @@ EOF
 
 start_gatehouse() {
   local d=$WORK/gatehouse; mkdir -p "$d"
-  cat > "$d/gatehouse.json" << EOF
-{
-  "listeners": { "http": { "address": "$H", "port": ${PORT[gatehouse]},
-                           "limits": { "max_connections": 20000 } } },
-  "farms": { "cas": { "servers": [ { "address": "$H", "port": $B1 },
-                                   { "address": "$H", "port": $B2 } ],
-                      "load_balancing": { "algorithm": "weighted_round_robin" } } },
-  "rules": [ { "name": "all", "pattern_syntax": "wildcard", "pattern": "*",
-               "action": { "type": "route", "farm": "cas" } } ]
-}
-EOF
+  gatehouse_config "${PORT[gatehouse]}" $B1 $B2 > "$d/gatehouse.json"
   start "$d/out.log" taskset -c "$SUT_CPU" "$GATEHOUSE" --config "$d/gatehouse.json" \
     --threads 1 --log-level warning
   PID[gatehouse]=$LAST

@@ -67,25 +67,7 @@ command_of() {  # KIND: prints the proxy's configuration to its directory, then 
   local d=$WORK/$1; mkdir -p "$d"
   case $1 in
     haproxy)
-      cat > "$d/haproxy.cfg" << EOF
-global
-  nbthread 1
-defaults
-  mode http
-  timeout connect 5s
-  timeout client 60s
-  timeout server 60s
-  timeout http-keep-alive 60s
-  option forwardfor
-  http-reuse always
-frontend fe
-  bind $H:${PORT[haproxy]}
-  default_backend cas
-backend cas
-  balance roundrobin
-  server cas1 $H:$B1
-  server cas2 $H:$B2
-EOF
+      haproxy_config "${PORT[haproxy]}" $B1 $B2 > "$d/haproxy.cfg"
       echo "haproxy -db -f $d/haproxy.cfg" ;;
     nginx)
       nginx_conf "$d" "upstream cas { server $H:$B1; server $H:$B2; keepalive 64; }
@@ -95,16 +77,7 @@ EOF
                  proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for; } }" > "$d/nginx.conf"
       echo "nginx -p $d -c $d/nginx.conf" ;;
     gatehouse)
-      cat > "$d/gatehouse.json" << EOF
-{
-  "listeners": { "http": { "address": "$H", "port": ${PORT[gatehouse]} } },
-  "farms": { "cas": { "servers": [ { "address": "$H", "port": $B1 },
-                                   { "address": "$H", "port": $B2 } ],
-                      "load_balancing": { "algorithm": "weighted_round_robin" } } },
-  "rules": [ { "name": "all", "pattern_syntax": "wildcard", "pattern": "*",
-               "action": { "type": "route", "farm": "cas" } } ]
-}
-EOF
+      gatehouse_config "${PORT[gatehouse]}" $B1 $B2 > "$d/gatehouse.json"
       echo "$GATEHOUSE --config $d/gatehouse.json --threads 1 --log-level warning" ;;
   esac
 }
