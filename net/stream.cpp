@@ -1,10 +1,12 @@
 #include "net/stream.hpp"
 
+#include "net/edge_read.hpp"
+
+#include <array>
+
 #include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/write.hpp>
-
-#include <array>
 
 namespace gatehouse::net {
 
@@ -105,6 +107,14 @@ awaitable<std::tuple<error_code, std::size_t>> stream::read_some(asio::mutable_b
     if (expired()) co_return std::tuple{error_code(asio::error::timed_out), 0};
     if (tls_) {
         auto [ec, n] = co_await tls_->async_read_some(buffer, use_nothrow);
+        co_return std::tuple{translate(ec), n};
+    }
+    if (!edge_decided_ && plain_->is_open()) {
+        edge_decided_ = true;
+        reactor_ = edge::enable(*plain_);
+    }
+    if (reactor_ != nullptr) {
+        auto [ec, n] = co_await edge::async_read_some(*plain_, *reactor_, buffer, use_nothrow);
         co_return std::tuple{translate(ec), n};
     }
     auto [ec, n] = co_await plain_->async_read_some(buffer, use_nothrow);

@@ -17,6 +17,9 @@ namespace boost::asio::ssl {
 template <typename Stream>
 class stream;
 }
+namespace boost::asio::detail {
+class epoll_reactor;
+}
 
 namespace gatehouse::net {
 
@@ -88,6 +91,9 @@ private:
     awaitable<void> send_close(steady_clock::duration tls_wait);
 
     std::unique_ptr<tcp::socket> plain_;
+    // plain_'s reactor once net/edge_read.hpp's reads apply to it (decided at the first read).
+    asio::detail::epoll_reactor* reactor_ = nullptr;
+    bool edge_decided_ = false;
     std::unique_ptr<asio::ssl::stream<tcp::socket>> tls_;
     std::shared_ptr<watchdog> watchdog_;  // null while no deadline is set (see release_deadline)
     tcp::endpoint remote_;

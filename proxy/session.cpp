@@ -588,10 +588,7 @@ awaitable<bool> session::serve_one() {
             finish_log();
             co_return false;
         }
-        if (!is_parse_error(ec)) {
-            GATEHOUSE_LOG(debug, "proxy") << "DBG head read ended: " << ec.message();
-            co_return false;  // the client went away
-        }
+        if (!is_parse_error(ec)) co_return false;  // the client went away
         GATEHOUSE_LOG(info, "proxy") << "refused a request from " << client_ip_ << " ("
                                      << to_string(triple_for_parse_error(ec))
                                      << "): " << ec.message();

@@ -2,6 +2,9 @@
 
 #include "tests/support/run_bounded.hpp"
 
+#include <string>
+
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/write.hpp>
 #include <gtest/gtest.h>
@@ -74,6 +77,103 @@ TEST_F(StreamTest, DestroyingTheStreamWithAnArmedDeadlineIsSafe) {
     ioc_.run_for(50ms);  // the queued wake-up finds the stream gone
     SUCCEED();
 }
+
+// Reads on a context run by one thread (BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO, as the proxy's
+// workers) wait for epoll's edge after a short read instead of trying first (net/edge_read.hpp);
+// on a locking context they are Asio's own. Either way no byte and no end of stream is missed.
+class StreamReadTest : public ::testing::TestWithParam<int> {
+protected:
+    StreamReadTest() {
+        tcp::acceptor acceptor(ioc_, {asio::ip::make_address("127.0.0.1"), 0});
+        peer_.connect(acceptor.local_endpoint());
+        server_ = std::make_unique<stream>(acceptor.accept());
+        server_->expires_after(5s);  // a missed wake-up shows as timed_out, not as a hang
+    }
+
+    awaitable<std::tuple<error_code, std::size_t>> read_one() {
+        co_return co_await server_->read_some(asio::buffer(scratch_));
+    }
+    std::string read_text() {
+        auto [ec, n] = test::run_bounded(ioc_, read_one());
+        EXPECT_FALSE(ec) << ec.message();
+        return std::string(scratch_.data(), n);
+    }
+    error_code read_error() {
+        auto [ec, n] = test::run_bounded(ioc_, read_one());
+        EXPECT_EQ(n, 0u);
+        return ec;
+    }
+    void send(std::string_view text) { asio::write(peer_, asio::buffer(text)); }
+    // Lets the reactor take the socket's pending readiness while no read waits for it.
+    void poll_reactor() {
+        auto guard = asio::make_work_guard(ioc_);
+        ioc_.restart();
+        ioc_.poll();
+    }
+
+    asio::io_context ioc_{GetParam()};
+    tcp::socket peer_{ioc_};
+    std::unique_ptr<stream> server_;
+    std::array<char, 64> scratch_{};
+};
+
+TEST_P(StreamReadTest, BytesSentAfterAShortReadWakeTheNextRead) {
+    send("abc");
+    EXPECT_EQ(read_text(), "abc");
+    send("def");
+    EXPECT_EQ(read_text(), "def");
+    poll_reactor();
+    send("ghi");
+    poll_reactor();  // the edge is taken before the read starts
+    EXPECT_EQ(read_text(), "ghi");
+}
+
+TEST_P(StreamReadTest, EndOfStreamThatCameWithTheLastBytesIsReported) {
+    send("abc");
+    peer_.shutdown(tcp::socket::shutdown_send);  // the FIN is queued behind the bytes
+    EXPECT_EQ(read_text(), "abc");
+    EXPECT_EQ(read_error(), asio::error::eof);
+}
+
+TEST_P(StreamReadTest, EndOfStreamAlreadyReportedByEpollIsReported) {
+    send("a");
+    EXPECT_EQ(read_text(), "a");  // the socket is registered for EPOLLRDHUP from here on
+    send("bc");
+    peer_.shutdown(tcp::socket::shutdown_send);
+    poll_reactor();                // epoll reports the bytes and the FIN while no read waits
+    EXPECT_EQ(read_text(), "bc");  // short, and consumes the FIN: no further edge will come
+    EXPECT_EQ(read_error(), asio::error::eof);
+}
+
+TEST_P(StreamReadTest, ResetAfterTheLastBytesIsReported) {
+    send("a");
+    EXPECT_EQ(read_text(), "a");
+    send("bc");
+    poll_reactor();
+    EXPECT_EQ(read_text(), "bc");
+    peer_.set_option(asio::socket_base::linger(true, 0));
+    peer_.close();  // RST
+    EXPECT_EQ(read_error(), asio::error::connection_reset);
+}
+
+TEST_P(StreamReadTest, AFullBufferLeavesTheRestToTheNextRead) {
+    std::string big(scratch_.size() + 10, 'x');
+    send(big);
+    peer_.shutdown(tcp::socket::shutdown_send);
+    poll_reactor();
+    EXPECT_EQ(read_text().size(), scratch_.size());
+    EXPECT_EQ(read_text().size(), 10u);
+    EXPECT_EQ(read_error(), asio::error::eof);
+}
+
+INSTANTIATE_TEST_SUITE_P(Contexts, StreamReadTest,
+                         ::testing::Values(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO,
+                                           BOOST_ASIO_CONCURRENCY_HINT_DEFAULT),
+                         [](const auto& info) {
+                             return info.param == BOOST_ASIO_CONCURRENCY_HINT_DEFAULT
+                                        ? std::string("locking")
+                                        : std::string("one_thread");
+                         });
 
 }  // namespace
 }  // namespace gatehouse::net
