@@ -3,10 +3,13 @@
 #include "net/edge_read.hpp"
 
 #include <array>
+#include <cerrno>
 
 #include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/write.hpp>
+#include <sys/socket.h>
+#include <sys/uio.h>
 
 namespace gatehouse::net {
 
@@ -121,14 +124,49 @@ awaitable<std::tuple<error_code, std::size_t>> stream::read_some(asio::mutable_b
     co_return std::tuple{translate(ec), n};
 }
 
+namespace {
+
+// The most pieces a plain write sends without waiting (more take Asio's write at once).
+constexpr std::size_t direct_pieces = 8;
+
+// Sends what the socket takes now, without waiting and without Asio's reactor: the bytes sent
+// (0 when the socket would block), or an error. A write that completes here resumes its caller
+// at once, where Asio would queue the completion behind every other ready handler.
+std::size_t send_now(int fd, std::span<const asio::const_buffer> buffers, error_code& ec) {
+    BOOST_ASSERT(!buffers.empty() && buffers.size() <= direct_pieces);
+    constexpr int flags = MSG_NOSIGNAL | MSG_DONTWAIT;
+    ssize_t n;
+    if (buffers.size() == 1) {
+        n = ::send(fd, buffers[0].data(), buffers[0].size(), flags);
+    } else {
+        std::array<iovec, direct_pieces> iov;
+        for (std::size_t i = 0; i < buffers.size(); ++i)
+            iov[i] = {const_cast<void*>(buffers[i].data()), buffers[i].size()};
+        msghdr msg{};
+        msg.msg_iov = iov.data();
+        msg.msg_iovlen = buffers.size();
+        n = ::sendmsg(fd, &msg, flags);
+    }
+    if (n >= 0) return static_cast<std::size_t>(n);
+    if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+        ec = error_code(errno, asio::error::get_system_category());
+    return 0;
+}
+
+}  // namespace
+
 awaitable<std::tuple<error_code, std::size_t>> stream::write(asio::const_buffer buffer) {
     if (expired()) co_return std::tuple{error_code(asio::error::timed_out), 0};
     if (tls_) {
         auto [ec, n] = co_await asio::async_write(*tls_, buffer, use_nothrow);
         co_return std::tuple{translate(ec), n};
     }
-    auto [ec, n] = co_await asio::async_write(*plain_, buffer, use_nothrow);
-    co_return std::tuple{translate(ec), n};
+    if (buffer.size() == 0) co_return std::tuple{error_code{}, 0};
+    error_code ec;
+    auto sent = send_now(plain_->native_handle(), {&buffer, 1}, ec);
+    if (ec || sent == buffer.size()) co_return std::tuple{ec, sent};
+    auto [wec, n] = co_await asio::async_write(*plain_, buffer + sent, use_nothrow);
+    co_return std::tuple{translate(wec), sent + n};
 }
 
 awaitable<std::tuple<error_code, std::size_t>> stream::write(
@@ -138,8 +176,30 @@ awaitable<std::tuple<error_code, std::size_t>> stream::write(
         auto [ec, n] = co_await asio::async_write(*tls_, buffers, use_nothrow);
         co_return std::tuple{translate(ec), n};
     }
-    auto [ec, n] = co_await asio::async_write(*plain_, buffers, use_nothrow);
-    co_return std::tuple{translate(ec), n};
+    if (buffers.size() > direct_pieces) {
+        auto [ec, n] = co_await asio::async_write(*plain_, buffers, use_nothrow);
+        co_return std::tuple{translate(ec), n};
+    }
+    const std::size_t total = asio::buffer_size(buffers);
+    if (total == 0) co_return std::tuple{error_code{}, 0};
+    error_code ec;
+    auto sent = send_now(plain_->native_handle(), buffers, ec);
+    if (ec || sent == total) co_return std::tuple{ec, sent};
+    // The rest: the pieces from the first one not sent whole.
+    std::array<asio::const_buffer, direct_pieces> rest;
+    std::size_t count = 0;
+    std::size_t skip = sent;
+    for (const auto& b : buffers) {
+        if (skip >= b.size()) {
+            skip -= b.size();
+            continue;
+        }
+        rest[count++] = b + skip;
+        skip = 0;
+    }
+    auto [wec, n] = co_await asio::async_write(
+        *plain_, std::span<const asio::const_buffer>(rest.data(), count), use_nothrow);
+    co_return std::tuple{translate(wec), sent + n};
 }
 
 awaitable<void> stream::send_close(steady_clock::duration tls_wait) {

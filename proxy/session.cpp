@@ -32,6 +32,10 @@ constexpr unsigned max_interim_responses = 32;
 // before the connection is given up (the client stopped sending a body nobody read).
 constexpr auto pump_grace = std::chrono::seconds(1);
 
+// Body bytes leaving with the response head are copied behind it, to go out as one buffer, when
+// they are no more than this; more go out beside the head, uncopied.
+constexpr std::size_t coalesce_bytes = 1024;
+
 void log_failure(std::exception_ptr e, std::string_view what) {
     try {
         std::rethrow_exception(e);
@@ -443,8 +447,7 @@ awaitable<void> session::start(worker* w, tcp::socket socket, std::size_t listen
 // While a connection waits for its next request, this frame, the session and the pending read
 // are what it costs; once parked, only the session and a readiness wait.
 awaitable<void> session::serve(std::unique_ptr<session> s, std::optional<error_code> woke) {
-    // A plain idle connection's first read: no read buffer is held while waiting for it, and
-    // the read stays an ordinary speculative one (no extra epoll_ctl per request).
+    // A plain idle connection's first read: no read buffer is held while waiting for it.
     std::array<char, 256> first_bytes;
     std::exception_ptr failure;
     try {
@@ -459,8 +462,7 @@ awaitable<void> session::serve(std::unique_ptr<session> s, std::optional<error_c
                     std::tie(ec, n) = co_await s->client_->read_some(
                         s->client_buffer_.prepare(net::read_chunk_bytes));
                 } else {
-                    std::tie(ec, n) = co_await s->client_->socket().async_read_some(
-                        asio::buffer(first_bytes), use_nothrow);
+                    std::tie(ec, n) = co_await s->client_->read_some(asio::buffer(first_bytes));
                     if (ec == asio::error::operation_aborted && s->park_requested_ &&
                         !s->aborted_ && !s->client_->expired() && s->client_->is_open()) {
                         park(std::move(s));
@@ -1244,6 +1246,13 @@ awaitable<bool> session::relay_response(const farm_snapshot& farm, const server_
                 if (rechunk) pieces[count++] = asio::buffer(net::chunk_end.data(), 2);
             }
             if (done && rechunk) pieces[count++] = asio::buffer(net::last_chunk.data(), 5);
+            if (head_pending && count > 1 && held <= coalesce_bytes) {
+                // A small response leaves in one piece: one send() instead of a sendmsg().
+                for (std::size_t i = 1; i < count; ++i)
+                    st_->out.append(static_cast<const char*>(pieces[i].data()), pieces[i].size());
+                pieces[0] = asio::buffer(st_->out);
+                count = 1;
+            }
             if (count > 0) {
                 if (co_await write_client(
                         std::span<const asio::const_buffer>(pieces.data(), count))) {

@@ -3,6 +3,8 @@
 #include "tests/support/run_bounded.hpp"
 
 #include <string>
+#include <thread>
+#include <vector>
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -164,6 +166,46 @@ TEST_P(StreamReadTest, AFullBufferLeavesTheRestToTheNextRead) {
     EXPECT_EQ(read_text().size(), scratch_.size());
     EXPECT_EQ(read_text().size(), 10u);
     EXPECT_EQ(read_error(), asio::error::eof);
+}
+
+// A plain write sends what the socket takes at once and waits only for the rest: pieces larger
+// than the socket's buffers arrive whole and in order, a piece cut anywhere.
+TEST_P(StreamReadTest, WriteLargerThanTheSocketBuffersArrivesWholeAndInOrder) {
+    std::vector<std::string> pieces;
+    for (char c : {'a', 'b', 'c'}) pieces.emplace_back(3 * 1024 * 1024 + 7, c);
+    const std::string expected = pieces[0] + pieces[1] + pieces[2] + pieces[0];
+    std::string received;
+    std::thread reader([&] {
+        std::array<char, 64 * 1024> chunk;
+        error_code ec;
+        while (received.size() < expected.size()) {
+            auto n = peer_.read_some(asio::buffer(chunk), ec);
+            if (ec) break;
+            received.append(chunk.data(), n);
+        }
+    });
+    std::array<asio::const_buffer, 3> buffers{asio::buffer(pieces[0]), asio::buffer(pieces[1]),
+                                              asio::buffer(pieces[2])};
+    auto [ec, n] =
+        test::run_bounded(ioc_, server_->write(std::span<const asio::const_buffer>(buffers)));
+    EXPECT_FALSE(ec) << ec.message();
+    EXPECT_EQ(n, 3 * pieces[0].size());
+    auto [ec1, n1] = test::run_bounded(ioc_, server_->write(asio::buffer(pieces[0])));
+    EXPECT_FALSE(ec1) << ec1.message();
+    EXPECT_EQ(n1, pieces[0].size());
+    reader.join();
+    EXPECT_TRUE(received == expected) << received.size() << " bytes of " << expected.size();
+}
+
+TEST_P(StreamReadTest, WriteToAClosedPeerFails) {
+    peer_.set_option(asio::socket_base::linger(true, 0));
+    peer_.close();  // RST
+    std::string bytes(1024, 'x');
+    error_code ec;
+    for (int i = 0; i < 4 && !ec; ++i)  // the first send may still be accepted by the kernel
+        std::tie(ec, std::ignore) = test::run_bounded(ioc_, server_->write(asio::buffer(bytes)));
+    EXPECT_TRUE(ec == asio::error::connection_reset || ec == asio::error::broken_pipe)
+        << ec.message();
 }
 
 INSTANTIATE_TEST_SUITE_P(Contexts, StreamReadTest,
