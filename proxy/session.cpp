@@ -34,7 +34,7 @@ constexpr auto pump_grace = std::chrono::seconds(1);
 
 // Body bytes leaving with the response head are copied behind it, to go out as one buffer, when
 // they are no more than this; more go out beside the head, uncopied.
-constexpr std::size_t coalesce_bytes = 1024;
+constexpr std::size_t coalesce_bytes = 8192;
 
 void log_failure(std::exception_ptr e, std::string_view what) {
     try {
