@@ -952,6 +952,8 @@ awaitable<bool> session::forward(const rule_result& route) {
                     upstream_->stream.expires_never();
                 else
                     upstream_->stream.expires_after(timeout_);
+                // Idle back-end connections hold no buffer: one is lent for the response.
+                if (upstream_->buffer.capacity() == 0) upstream_->buffer = w_.take_read_buffer();
                 rec = co_await net::read_head(upstream_->stream, upstream_->buffer,
                                               *st_->response_parser);
                 awaiting_head_ = false;
@@ -1300,6 +1302,9 @@ awaitable<bool> session::relay_response(const farm_snapshot& farm, const server_
     if (body_ok && upstream_->buffer.size() == 0) upstream_->clean = true;
     if (reusable) {
         ++upstream_->exchanges;
+        // Its empty buffer goes back to the worker, whose most recently used buffers are the
+        // ones still in the processor's cache.
+        w_.give_read_buffer(std::move(upstream_->buffer));
         if (pin_requested) {
             pinned_.push_back({farm.runtime.get(), std::move(upstream_)});
         } else if (settings.keep_alive) {
