@@ -12,7 +12,9 @@
 # HAProxy's. Instructions are not time (cache misses and the kernel are not in them), so
 # proxy_bench.sh stays the throughput figure.
 #
-# Knobs: REQUESTS [20000] WARMUP [2000] CONNS [20]
+# Knobs: REQUESTS [20000] WARMUP [2000] CONNS [20] CACHE_SIM [0; 1 adds callgrind's simulated
+# first-level caches: instruction misses, data read misses and data write misses per request, a
+# direction for work on memory locality (simulated caches, no kernel: not time either)]
 # Only 127.0.0.1 is used; every process started here is stopped by its PID.
 set -euo pipefail
 
@@ -21,6 +23,7 @@ GATEHOUSE=$(cd "$BUILD" && pwd)/proxy/gatehouse-proxy
 REQUESTS=${REQUESTS:-20000}
 WARMUP=${WARMUP:-2000}
 CONNS=${CONNS:-20}
+CACHE_SIM=${CACHE_SIM:-0}
 H=127.0.0.1
 B1=39281 B2=39282
 declare -A PORT=([haproxy]=39291 [nginx]=39292 [gatehouse]=39293)
@@ -93,11 +96,13 @@ control() {  # PID PORT OPTION
   wait "$c"
 }
 
-declare -A PER
+declare -A PER MISS
 for kind in "${KINDS[@]}"; do
   d=$WORK/$kind
   read -ra cmd <<< "$(command_of "$kind")"
-  start "$d/valgrind.log" valgrind --tool=callgrind --callgrind-out-file="$d/cg.%p" "${cmd[@]}"
+  vg_cmd=(valgrind --tool=callgrind --callgrind-out-file="$d/cg.%p")
+  [ "$CACHE_SIM" = 1 ] && vg_cmd+=(--cache-sim=yes)
+  start "$d/valgrind.log" "${vg_cmd[@]}" "${cmd[@]}"
   vg=$LAST
   dumps=0
   for _ in $(seq 1 300); do  # valgrind starts slowly: up to 30 s
@@ -123,18 +128,30 @@ for kind in "${KINDS[@]}"; do
     dumps=$((${dumps:-0} + 1))
     dump=$d/cg.$vg.$dumps
     [ -s "$dump" ] || { echo "$BENCH: $kind: no callgrind dump $dump" >&2; exit 1; }
-    ir=$(awk '/^(summary|totals):/ { print $2; exit }' "$dump")
-    PER[$workload/$kind]=$(awk -v i="$ir" -v n="$REQUESTS" 'BEGIN { printf "%.0f", i / n }')
+    # Each count per request, by the event names of the dump's `events:` line.
+    per_request() {  # EVENT
+      awk -v e="$1" -v n="$REQUESTS" '
+        /^events:/ { for (i = 2; i <= NF; i++) if ($i == e) col = i }
+        /^(summary|totals):/ && col { printf "%.0f", $col / n; exit }' "$dump"
+    }
+    PER[$workload/$kind]=$(per_request Ir)
+    [ "$CACHE_SIM" = 1 ] &&
+      MISS[$workload/$kind]="$(per_request I1mr) $(per_request D1mr) $(per_request D1mw)"
   done
   kill -TERM "$vg" 2> /dev/null || true
   wait "$vg" 2> /dev/null || true
 done
 
 echo "== user-space instructions per request (callgrind), one thread, ab -k -c$CONNS, $REQUESTS requests"
-printf '%-8s %-10s %14s %12s\n' workload proxy instr/req vs_haproxy
+printf '%-8s %-10s %14s %12s' workload proxy instr/req vs_haproxy
+[ "$CACHE_SIM" = 1 ] && printf ' %10s %10s %10s' I1_miss/req D1r_miss/req D1w_miss/req
+printf '\n'
 for workload in health small; do
   for kind in "${KINDS[@]}"; do
-    printf '%-8s %-10s %14s %12s\n' "$workload" "$kind" "${PER[$workload/$kind]}" \
+    printf '%-8s %-10s %14s %12s' "$workload" "$kind" "${PER[$workload/$kind]}" \
       "$(awk -v a="${PER[$workload/$kind]}" -v b="${PER[$workload/haproxy]}" 'BEGIN { printf "%.3f", a / b }')"
+    # shellcheck disable=SC2086 # three numbers
+    [ "$CACHE_SIM" = 1 ] && printf ' %10s %10s %10s' ${MISS[$workload/$kind]}
+    printf '\n'
   done
 done

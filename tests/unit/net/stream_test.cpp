@@ -80,12 +80,14 @@ TEST_F(StreamTest, DestroyingTheStreamWithAnArmedDeadlineIsSafe) {
     SUCCEED();
 }
 
-// Reads on a context run by one thread (BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO, as the proxy's
-// workers) wait for epoll's edge after a short read instead of trying first (net/edge_read.hpp);
-// on a locking context they are Asio's own. Either way no byte and no end of stream is missed.
-class StreamReadTest : public ::testing::TestWithParam<int> {
+// Plain streams on both kinds of context. Reads on a context run by one thread
+// (BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO, as the proxy's workers) wait for epoll's edge after a
+// short read instead of trying first (net/edge_read.hpp); on a locking context they are Asio's
+// own. Either way no byte and no end of stream is missed. Writes send what the socket takes at
+// once and wait only for the rest.
+class StreamIoTest : public ::testing::TestWithParam<int> {
 protected:
-    StreamReadTest() {
+    StreamIoTest() {
         tcp::acceptor acceptor(ioc_, {asio::ip::make_address("127.0.0.1"), 0});
         peer_.connect(acceptor.local_endpoint());
         server_ = std::make_unique<stream>(acceptor.accept());
@@ -119,7 +121,7 @@ protected:
     std::array<char, 64> scratch_{};
 };
 
-TEST_P(StreamReadTest, BytesSentAfterAShortReadWakeTheNextRead) {
+TEST_P(StreamIoTest, BytesSentAfterAShortReadWakeTheNextRead) {
     send("abc");
     EXPECT_EQ(read_text(), "abc");
     send("def");
@@ -130,14 +132,14 @@ TEST_P(StreamReadTest, BytesSentAfterAShortReadWakeTheNextRead) {
     EXPECT_EQ(read_text(), "ghi");
 }
 
-TEST_P(StreamReadTest, EndOfStreamThatCameWithTheLastBytesIsReported) {
+TEST_P(StreamIoTest, EndOfStreamThatCameWithTheLastBytesIsReported) {
     send("abc");
     peer_.shutdown(tcp::socket::shutdown_send);  // the FIN is queued behind the bytes
     EXPECT_EQ(read_text(), "abc");
     EXPECT_EQ(read_error(), asio::error::eof);
 }
 
-TEST_P(StreamReadTest, EndOfStreamAlreadyReportedByEpollIsReported) {
+TEST_P(StreamIoTest, EndOfStreamAlreadyReportedByEpollIsReported) {
     send("a");
     EXPECT_EQ(read_text(), "a");  // the socket is registered for EPOLLRDHUP from here on
     send("bc");
@@ -147,7 +149,7 @@ TEST_P(StreamReadTest, EndOfStreamAlreadyReportedByEpollIsReported) {
     EXPECT_EQ(read_error(), asio::error::eof);
 }
 
-TEST_P(StreamReadTest, ResetAfterTheLastBytesIsReported) {
+TEST_P(StreamIoTest, ResetAfterTheLastBytesIsReported) {
     send("a");
     EXPECT_EQ(read_text(), "a");
     send("bc");
@@ -158,7 +160,7 @@ TEST_P(StreamReadTest, ResetAfterTheLastBytesIsReported) {
     EXPECT_EQ(read_error(), asio::error::connection_reset);
 }
 
-TEST_P(StreamReadTest, AFullBufferLeavesTheRestToTheNextRead) {
+TEST_P(StreamIoTest, AFullBufferLeavesTheRestToTheNextRead) {
     std::string big(scratch_.size() + 10, 'x');
     send(big);
     peer_.shutdown(tcp::socket::shutdown_send);
@@ -170,7 +172,7 @@ TEST_P(StreamReadTest, AFullBufferLeavesTheRestToTheNextRead) {
 
 // A plain write sends what the socket takes at once and waits only for the rest: pieces larger
 // than the socket's buffers arrive whole and in order, a piece cut anywhere.
-TEST_P(StreamReadTest, WriteLargerThanTheSocketBuffersArrivesWholeAndInOrder) {
+TEST_P(StreamIoTest, WriteLargerThanTheSocketBuffersArrivesWholeAndInOrder) {
     std::vector<std::string> pieces;
     for (char c : {'a', 'b', 'c'}) pieces.emplace_back(3 * 1024 * 1024 + 7, c);
     const std::string expected = pieces[0] + pieces[1] + pieces[2] + pieces[0];
@@ -197,7 +199,7 @@ TEST_P(StreamReadTest, WriteLargerThanTheSocketBuffersArrivesWholeAndInOrder) {
     EXPECT_TRUE(received == expected) << received.size() << " bytes of " << expected.size();
 }
 
-TEST_P(StreamReadTest, WriteToAClosedPeerFails) {
+TEST_P(StreamIoTest, WriteToAClosedPeerFails) {
     peer_.set_option(asio::socket_base::linger(true, 0));
     peer_.close();  // RST
     std::string bytes(1024, 'x');
@@ -208,7 +210,7 @@ TEST_P(StreamReadTest, WriteToAClosedPeerFails) {
         << ec.message();
 }
 
-INSTANTIATE_TEST_SUITE_P(Contexts, StreamReadTest,
+INSTANTIATE_TEST_SUITE_P(Contexts, StreamIoTest,
                          ::testing::Values(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO,
                                            BOOST_ASIO_CONCURRENCY_HINT_DEFAULT),
                          [](const auto& info) {
