@@ -28,8 +28,8 @@ REPS=${REPS:-1}
 SUT_CPU=${SUT_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
 H=127.0.0.1
-B1=39081 B2=39082
-declare -A PORT=([haproxy]=39181 [nginx]=39182 [gatehouse]=39183)
+B1=29081 B2=29082  # below the ephemeral range (32768-60999)
+declare -A PORT=([haproxy]=29181 [nginx]=29182 [gatehouse]=29183)
 KINDS=(haproxy nginx gatehouse)
 
 BENCH=proxy_bench

@@ -25,8 +25,8 @@ WARMUP=${WARMUP:-2000}
 CONNS=${CONNS:-20}
 CACHE_SIM=${CACHE_SIM:-0}
 H=127.0.0.1
-B1=39281 B2=39282
-declare -A PORT=([haproxy]=39291 [nginx]=39292 [gatehouse]=39293)
+B1=29481 B2=29482  # below the ephemeral range (32768-60999)
+declare -A PORT=([haproxy]=29491 [nginx]=29492 [gatehouse]=29493)
 KINDS=(haproxy nginx gatehouse)
 
 BENCH=proxy_instructions_bench
