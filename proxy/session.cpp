@@ -1249,7 +1249,7 @@ awaitable<bool> session::relay_response(const farm_snapshot& farm, const server_
             }
             if (done && rechunk) pieces[count++] = asio::buffer(net::last_chunk.data(), 5);
             if (head_pending && count > 1 && held <= coalesce_bytes) {
-                // A small response leaves in one piece: one send() instead of a sendmsg().
+                // The head and a few body bytes leave in one piece: a send(), not a sendmsg().
                 for (std::size_t i = 1; i < count; ++i)
                     st_->out.append(static_cast<const char*>(pieces[i].data()), pieces[i].size());
                 pieces[0] = asio::buffer(st_->out);

@@ -96,6 +96,13 @@ control() {  # PID PORT OPTION
   wait "$c"
 }
 
+# A callgrind dump's count of EVENT per request (columns named by the dump's `events:` line).
+per_request() {  # DUMP EVENT
+  awk -v e="$2" -v n="$REQUESTS" '
+    /^events:/ { for (i = 2; i <= NF; i++) if ($i == e) col = i }
+    /^(summary|totals):/ && col { printf "%.0f", $col / n; exit }' "$1"
+}
+
 declare -A PER MISS
 for kind in "${KINDS[@]}"; do
   d=$WORK/$kind
@@ -128,15 +135,11 @@ for kind in "${KINDS[@]}"; do
     dumps=$((${dumps:-0} + 1))
     dump=$d/cg.$vg.$dumps
     [ -s "$dump" ] || { echo "$BENCH: $kind: no callgrind dump $dump" >&2; exit 1; }
-    # Each count per request, by the event names of the dump's `events:` line.
-    per_request() {  # EVENT
-      awk -v e="$1" -v n="$REQUESTS" '
-        /^events:/ { for (i = 2; i <= NF; i++) if ($i == e) col = i }
-        /^(summary|totals):/ && col { printf "%.0f", $col / n; exit }' "$dump"
-    }
-    PER[$workload/$kind]=$(per_request Ir)
-    [ "$CACHE_SIM" = 1 ] &&
-      MISS[$workload/$kind]="$(per_request I1mr) $(per_request D1mr) $(per_request D1mw)"
+    PER[$workload/$kind]=$(per_request "$dump" Ir)
+    if [ "$CACHE_SIM" = 1 ]; then
+      MISS[$workload/$kind]="$(per_request "$dump" I1mr) $(per_request "$dump" D1mr)"
+      MISS[$workload/$kind]+=" $(per_request "$dump" D1mw)"
+    fi
   done
   kill -TERM "$vg" 2> /dev/null || true
   wait "$vg" 2> /dev/null || true
