@@ -5,6 +5,7 @@
 #include <array>
 #include <cerrno>
 
+#include <boost/asio/post.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/write.hpp>
@@ -106,22 +107,65 @@ awaitable<error_code> stream::handshake(asio::ssl::stream_base::handshake_type t
     co_return translate(ec);
 }
 
-awaitable<std::tuple<error_code, std::size_t>> stream::read_some(asio::mutable_buffer buffer) {
-    if (expired()) co_return std::tuple{error_code(asio::error::timed_out), 0};
-    if (tls_) {
-        auto [ec, n] = co_await tls_->async_read_some(buffer, use_nothrow);
-        co_return std::tuple{translate(ec), n};
+// The completion of an operation started for an awaiting coroutine: the error as the stream
+// reports it (a cancellation by the deadline is a timeout) and the bytes, counting `before`
+// (sent before Asio took over). The coroutine's executor and cancellation slot are its own.
+struct stream::completion {
+    stream* self;
+    std::size_t before;
+    io_handler handler;
+
+    using executor_type = io_handler::executor_type;
+    executor_type get_executor() const noexcept { return handler.get_executor(); }
+    using cancellation_slot_type = io_handler::cancellation_slot_type;
+    cancellation_slot_type get_cancellation_slot() const noexcept {
+        return handler.get_cancellation_slot();
     }
+
+    void operator()(error_code ec, std::size_t n) {
+        handler(io_result{self->translate(ec), before + n});
+    }
+};
+
+namespace {
+
+// How many coroutines complete_now() may resume one inside the other on a thread.
+constexpr int max_nested_completions = 8;
+
+// Resumes the awaiting coroutine with `result` inside this call: no trip through the
+// scheduler's queue. The coroutine runs on to its next wait (and may end, freeing what started
+// this operation), so callers do nothing after this. A coroutine whose every write completes at
+// once would nest one resumption in the other without end: past a few levels the completion is
+// posted instead, which unwinds the stack.
+void complete_now(stream::io_handler handler, stream::io_result result) {
+    thread_local int depth = 0;
+    if (depth < max_nested_completions) {
+        struct level {
+            level() { ++depth; }
+            ~level() { --depth; }
+        } nested;
+        handler(std::move(result));
+        return;
+    }
+    auto executor = handler.get_executor();
+    asio::post(executor, [h = std::move(handler), result]() mutable { h(std::move(result)); });
+}
+
+}  // namespace
+
+// Each start_* hands the handler to an Asio operation or, with the result known now, to
+// complete_now() as its last act.
+void stream::start_read(io_handler handler, asio::mutable_buffer buffer) {
+    if (expired()) return complete_now(std::move(handler), {asio::error::timed_out, 0});
+    if (tls_) return tls_->async_read_some(buffer, completion{this, 0, std::move(handler)});
     if (!edge_decided_ && plain_->is_open()) {
         edge_decided_ = true;
         reactor_ = edge::enable(*plain_);
     }
-    if (reactor_ != nullptr) {
-        auto [ec, n] = co_await edge::async_read_some(*plain_, *reactor_, buffer, use_nothrow);
-        co_return std::tuple{translate(ec), n};
-    }
-    auto [ec, n] = co_await plain_->async_read_some(buffer, use_nothrow);
-    co_return std::tuple{translate(ec), n};
+    if (reactor_ != nullptr)
+        return edge::async_read_some(*plain_, *reactor_, buffer,
+                                     completion{this, 0, std::move(handler)});
+    plain_->async_read_some(buffer, completion{this, 0, std::move(handler)});
 }
 
 namespace {
@@ -155,38 +199,29 @@ std::size_t send_now(int fd, std::span<const asio::const_buffer> buffers, error_
 
 }  // namespace
 
-awaitable<std::tuple<error_code, std::size_t>> stream::write(asio::const_buffer buffer) {
-    if (expired()) co_return std::tuple{error_code(asio::error::timed_out), 0};
-    if (tls_) {
-        auto [ec, n] = co_await asio::async_write(*tls_, buffer, use_nothrow);
-        co_return std::tuple{translate(ec), n};
-    }
-    if (buffer.size() == 0) co_return std::tuple{error_code{}, 0};
+void stream::start_write(io_handler handler, asio::const_buffer buffer) {
+    if (expired()) return complete_now(std::move(handler), {asio::error::timed_out, 0});
+    if (tls_) return asio::async_write(*tls_, buffer, completion{this, 0, std::move(handler)});
+    if (buffer.size() == 0) return complete_now(std::move(handler), {});
     error_code ec;
     auto sent = send_now(plain_->native_handle(), {&buffer, 1}, ec);
-    if (ec || sent == buffer.size()) co_return std::tuple{ec, sent};
-    auto [wec, n] = co_await asio::async_write(*plain_, buffer + sent, use_nothrow);
-    co_return std::tuple{translate(wec), sent + n};
+    if (ec || sent == buffer.size()) return complete_now(std::move(handler), {ec, sent});
+    asio::async_write(*plain_, buffer + sent, completion{this, sent, std::move(handler)});
 }
 
-awaitable<std::tuple<error_code, std::size_t>> stream::write(
-    std::span<const asio::const_buffer> buffers) {
-    if (expired()) co_return std::tuple{error_code(asio::error::timed_out), 0};
-    if (tls_) {
-        auto [ec, n] = co_await asio::async_write(*tls_, buffers, use_nothrow);
-        co_return std::tuple{translate(ec), n};
-    }
-    if (buffers.size() > direct_pieces) {
-        auto [ec, n] = co_await asio::async_write(*plain_, buffers, use_nothrow);
-        co_return std::tuple{translate(ec), n};
-    }
+void stream::start_write_pieces(io_handler handler, std::span<const asio::const_buffer> buffers) {
+    if (expired()) return complete_now(std::move(handler), {asio::error::timed_out, 0});
+    if (tls_) return asio::async_write(*tls_, buffers, completion{this, 0, std::move(handler)});
+    if (buffers.size() > direct_pieces)
+        return asio::async_write(*plain_, buffers, completion{this, 0, std::move(handler)});
     const std::size_t total = asio::buffer_size(buffers);
-    if (total == 0) co_return std::tuple{error_code{}, 0};
+    if (total == 0) return complete_now(std::move(handler), {});
     error_code ec;
     auto sent = send_now(plain_->native_handle(), buffers, ec);
-    if (ec || sent == total) co_return std::tuple{ec, sent};
-    // The rest: the pieces from the first one not sent whole.
-    std::array<asio::const_buffer, direct_pieces> rest;
+    if (ec || sent == total) return complete_now(std::move(handler), {ec, sent});
+    // The rest: the pieces from the first one not sent whole, copied into the operation (the
+    // unused pieces stay empty).
+    std::array<asio::const_buffer, direct_pieces> rest{};
     std::size_t count = 0;
     std::size_t skip = sent;
     for (const auto& b : buffers) {
@@ -197,9 +232,7 @@ awaitable<std::tuple<error_code, std::size_t>> stream::write(
         rest[count++] = b + skip;
         skip = 0;
     }
-    auto [wec, n] = co_await asio::async_write(
-        *plain_, std::span<const asio::const_buffer>(rest.data(), count), use_nothrow);
-    co_return std::tuple{translate(wec), sent + n};
+    asio::async_write(*plain_, rest, completion{this, sent, std::move(handler)});
 }
 
 awaitable<void> stream::send_close(steady_clock::duration tls_wait) {

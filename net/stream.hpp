@@ -1,5 +1,5 @@
 #pragma once
-// One TCP connection, plain or TLS, with a deadline. Every operation is an awaitable that reports
+// One TCP connection, plain or TLS, with a deadline. Every operation is co_awaited, reports
 // failures as values and never throws. A stream is used by one coroutine at a time (one read and
 // one write may be outstanding together); it is not thread-safe.
 
@@ -48,12 +48,58 @@ public:
 
     // TLS handshake; completes at once for a plain stream.
     awaitable<error_code> handshake(asio::ssl::stream_base::handshake_type type);
+    // What read_some() and write() complete with: the error and the bytes transferred.
+    using io_result = std::tuple<error_code, std::size_t>;
+    // The handler of a coroutine that co_awaits an operation (see operation below).
+    using io_handler =
+        asio::detail::awaitable_async_op_handler<void(io_result), asio::any_io_executor>;
+
+private:
+    // Start an operation for an awaiting coroutine (see operation below).
+    void start_read(io_handler handler, asio::mutable_buffer buffer);
+    void start_write(io_handler handler, asio::const_buffer buffer);
+    void start_write_pieces(io_handler handler, std::span<const asio::const_buffer> buffers);
+
+public:
+    // An Asio asynchronous operation, to be co_awaited at once (`auto [ec, n] = co_await
+    // s.read_some(b);`). Unlike a coroutine it needs no frame: the awaiting coroutine holds it,
+    // and the work is started by a member of stream compiled once in stream.cpp. A result known
+    // at the start (a write the socket took whole, a passed deadline) resumes the coroutine at
+    // once instead of queuing it behind every ready handler.
+    template <class Buffers, void (stream::*Start)(io_handler, Buffers)>
+    class operation {
+        struct initiation {
+            void operator()(io_handler handler, stream* s, Buffers b) const {
+                (s->*Start)(std::move(handler), b);
+            }
+        };
+
+    public:
+        operation(stream& s, Buffers buffers) : stream_(&s), buffers_(buffers) {}
+        // Only a token that can complete it is accepted (Asio probes others).
+        template <class Token>
+        auto operator()(Token&& token) && -> decltype(asio::async_initiate<Token, void(io_result)>(
+            std::declval<initiation>(), token, std::declval<stream*>(), std::declval<Buffers>())) {
+            return asio::async_initiate<Token, void(io_result)>(initiation{}, token, stream_,
+                                                                buffers_);
+        }
+
+    private:
+        stream* stream_;
+        Buffers buffers_;
+    };
+    using read_operation = operation<asio::mutable_buffer, &stream::start_read>;
+    using write_operation = operation<asio::const_buffer, &stream::start_write>;
+    using write_pieces_operation =
+        operation<std::span<const asio::const_buffer>, &stream::start_write_pieces>;
+
     // Reads at least one byte. Fails with asio::error::timed_out when the deadline passes.
-    awaitable<std::tuple<error_code, std::size_t>> read_some(asio::mutable_buffer buffer);
-    // Writes all of the buffers (or fails).
-    awaitable<std::tuple<error_code, std::size_t>> write(asio::const_buffer buffer);
-    awaitable<std::tuple<error_code, std::size_t>> write(
-        std::span<const asio::const_buffer> buffers);
+    read_operation read_some(asio::mutable_buffer buffer) { return {*this, buffer}; }
+    // Writes all of the buffers (or fails). The pieces must stay valid until it completes.
+    write_operation write(asio::const_buffer buffer) { return {*this, buffer}; }
+    write_pieces_operation write(std::span<const asio::const_buffer> buffers) {
+        return {*this, buffers};
+    }
     // Graceful close: TLS close_notify (bounded by the deadline, at most `tls_wait`), then FIN
     // and close. Never fails: the peer may already be gone.
     awaitable<void> shutdown(steady_clock::duration tls_wait = std::chrono::seconds(1));
@@ -85,6 +131,7 @@ public:
 
 private:
     struct watchdog;
+    struct completion;
 
     error_code translate(error_code ec) const noexcept;
     // close_notify (TLS, bounded by `tls_wait`) and FIN; the socket stays open for reading.

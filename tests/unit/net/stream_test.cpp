@@ -14,6 +14,12 @@
 namespace gatehouse::net {
 namespace {
 
+// A stream operation awaited by a coroutine of its own, for run_bounded.
+template <class Operation>
+awaitable<stream::io_result> awaited(Operation op) {
+    co_return co_await std::move(op);
+}
+
 class StreamTest : public ::testing::Test {
 protected:
     StreamTest() {
@@ -189,14 +195,48 @@ TEST_P(StreamIoTest, WriteLargerThanTheSocketBuffersArrivesWholeAndInOrder) {
     std::array<asio::const_buffer, 3> buffers{asio::buffer(pieces[0]), asio::buffer(pieces[1]),
                                               asio::buffer(pieces[2])};
     auto [ec, n] =
-        test::run_bounded(ioc_, server_->write(std::span<const asio::const_buffer>(buffers)));
+        test::run_bounded(
+            ioc_, awaited(server_->write(std::span<const asio::const_buffer>(buffers))));
     EXPECT_FALSE(ec) << ec.message();
     EXPECT_EQ(n, 3 * pieces[0].size());
-    auto [ec1, n1] = test::run_bounded(ioc_, server_->write(asio::buffer(pieces[0])));
+    auto [ec1, n1] = test::run_bounded(ioc_, awaited(server_->write(asio::buffer(pieces[0]))));
     EXPECT_FALSE(ec1) << ec1.message();
     EXPECT_EQ(n1, pieces[0].size());
     reader.join();
     EXPECT_TRUE(received == expected) << received.size() << " bytes of " << expected.size();
+}
+
+// Each write below completes at once (the socket takes it): the coroutine is resumed from
+// inside the write. Without a bound on that nesting, the stack would grow with every write.
+awaitable<std::tuple<error_code, std::size_t>> write_bytes_one_by_one(stream& s,
+                                                                      std::size_t count) {
+    const char byte = 'w';
+    std::size_t total = 0;
+    for (std::size_t i = 0; i < count; ++i) {
+        auto [ec, n] = co_await s.write(asio::const_buffer(&byte, 1));
+        if (ec) co_return std::tuple{ec, total};
+        total += n;
+    }
+    co_return std::tuple{error_code{}, total};
+}
+
+TEST_P(StreamIoTest, ManyWritesCompletingAtOnceDoNotDeepenTheStack) {
+    constexpr std::size_t count = 200'000;
+    std::size_t received = 0;
+    std::thread reader([&] {
+        std::array<char, 64 * 1024> chunk;
+        error_code ec;
+        while (received < count) {
+            auto n = peer_.read_some(asio::buffer(chunk), ec);
+            if (ec) break;
+            received += n;
+        }
+    });
+    auto [ec, n] = test::run_bounded(ioc_, write_bytes_one_by_one(*server_, count));
+    EXPECT_FALSE(ec) << ec.message();
+    EXPECT_EQ(n, count);
+    reader.join();
+    EXPECT_EQ(received, count);
 }
 
 TEST_P(StreamIoTest, WriteToAClosedPeerFails) {
@@ -205,7 +245,8 @@ TEST_P(StreamIoTest, WriteToAClosedPeerFails) {
     std::string bytes(1024, 'x');
     error_code ec;
     for (int i = 0; i < 4 && !ec; ++i)  // the first send may still be accepted by the kernel
-        std::tie(ec, std::ignore) = test::run_bounded(ioc_, server_->write(asio::buffer(bytes)));
+        std::tie(ec, std::ignore) =
+            test::run_bounded(ioc_, awaited(server_->write(asio::buffer(bytes))));
     EXPECT_TRUE(ec == asio::error::connection_reset || ec == asio::error::broken_pipe)
         << ec.message();
 }
