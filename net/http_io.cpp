@@ -14,45 +14,72 @@ bool is_eof(const error_code& ec) {
 }
 
 template <bool IsRequest>
+std::optional<error_code> parse_head_impl(beast::flat_buffer& buffer,
+                                          head_parser<IsRequest>& parser) {
+    parser.eager(false);
+    const auto* bytes = static_cast<const char*>(buffer.data().data());
+    if constexpr (IsRequest) {
+        // RFC 9112 §2.2: empty lines before a request line are ignored (a client's stray CRLF
+        // after a body), a few of them; a lone CR waits for its LF.
+        while (!parser.got_some() && parser.empty_lines() < 4 && buffer.size() >= 2 &&
+               bytes[0] == '\r' && bytes[1] == '\n') {
+            buffer.consume(2);
+            bytes = static_cast<const char*>(buffer.data().data());
+            ++parser.empty_lines();
+        }
+    }
+    const bool lone_cr = IsRequest && !parser.got_some() && buffer.size() == 1 && bytes[0] == '\r';
+    if (buffer.size() == 0 || lone_cr) return std::nullopt;
+    error_code ec;
+    auto used = parser.put(buffer.data(), ec);
+    if (parser.is_header_done()) {
+        // Beast takes a head in one piece once it is complete: `used` bytes are all of it.
+        bool folded = contains_obs_fold({bytes, used});
+        buffer.consume(used);
+        return folded ? error_code(http_errc::obs_fold) : error_code{};
+    }
+    buffer.consume(used);
+    if (ec && ec != http::error::need_more) return ec;
+    return std::nullopt;
+}
+
+template <bool IsRequest>
+error_code head_read_error_impl(const error_code& ec, const beast::flat_buffer& buffer,
+                                const head_parser<IsRequest>& parser) noexcept {
+    if (!is_eof(ec)) return ec;
+    bool started = buffer.size() > 0 || parser.got_some();
+    return started ? error_code(http::error::partial_message)
+                   : error_code(http::error::end_of_stream);
+}
+
+template <bool IsRequest>
 awaitable<error_code> read_head_impl(stream& s, beast::flat_buffer& buffer,
                                      head_parser<IsRequest>& parser) {
-    parser.eager(false);
-    // RFC 9112 §2.2: empty lines before a request line are ignored (a client's stray CRLF after
-    // a body), a few of them; a lone CR waits for its LF.
-    int empty_lines = 0;
     for (;;) {
-        if constexpr (IsRequest) {
-            while (!parser.got_some() && empty_lines < 4 && buffer.size() >= 2 &&
-                   static_cast<const char*>(buffer.data().data())[0] == '\r' &&
-                   static_cast<const char*>(buffer.data().data())[1] == '\n') {
-                buffer.consume(2);
-                ++empty_lines;
-            }
-        }
-        const bool lone_cr = IsRequest && !parser.got_some() && buffer.size() == 1 &&
-                             static_cast<const char*>(buffer.data().data())[0] == '\r';
-        if (buffer.size() > 0 && !lone_cr) {
-            error_code ec;
-            auto used = parser.put(buffer.data(), ec);
-            if (parser.is_header_done()) {
-                // Beast takes a head in one piece once it is complete: `used` bytes are all of it.
-                bool folded = contains_obs_fold(
-                    {static_cast<const char*>(buffer.data().data()), used});
-                buffer.consume(used);
-                co_return folded ? error_code(http_errc::obs_fold) : error_code{};
-            }
-            buffer.consume(used);
-            if (ec && ec != http::error::need_more) co_return ec;
-        }
+        if (auto done = parse_head_impl(buffer, parser)) co_return *done;
         auto [ec, n] = co_await s.read_some(buffer.prepare(read_chunk_bytes));
-        if (is_eof(ec)) {
-            bool started = buffer.size() > 0 || parser.got_some();
-            co_return started ? error_code(http::error::partial_message)
-                              : error_code(http::error::end_of_stream);
-        }
-        if (ec) co_return ec;
+        if (ec) co_return head_read_error_impl(ec, buffer, parser);
         buffer.commit(n);
     }
+}
+
+// What the body bytes at hand give (parser.set_body_buffer() done): nothing when a read is
+// needed.
+template <bool IsRequest>
+std::optional<std::tuple<error_code, std::size_t>> parse_body_impl(beast::flat_buffer& buffer,
+                                                                   head_parser<IsRequest>& parser) {
+    if (parser.is_done()) return std::tuple{error_code{}, parser.body_used()};
+    if (buffer.size() == 0) return std::nullopt;
+    error_code ec;
+    auto used = parser.put(buffer.data(), ec);
+    buffer.consume(used);
+    if (ec == http::error::need_buffer) return std::tuple{error_code{}, parser.body_used()};
+    if (ec && ec != http::error::need_more) return std::tuple{ec, parser.body_used()};
+    if (parser.body_used() > 0 || parser.is_done())
+        return std::tuple{error_code{}, parser.body_used()};
+    if (parser.chunked() && buffer.size() > parser.max_pending_bytes())
+        return std::tuple{error_code(http_errc::chunk_line_too_long), parser.body_used()};
+    return std::nullopt;
 }
 
 template <bool IsRequest>
@@ -64,20 +91,7 @@ awaitable<std::tuple<error_code, std::size_t>> read_body_impl(stream& s,
     parser.set_body_buffer(out);
     parser.eager(true);
     for (;;) {
-        if (parser.is_done()) co_return std::tuple{error_code{}, parser.body_used()};
-        if (buffer.size() > 0) {
-            error_code ec;
-            auto used = parser.put(buffer.data(), ec);
-            buffer.consume(used);
-            if (ec == http::error::need_buffer) co_return std::tuple{error_code{}, parser.body_used()};
-            if (ec && ec != http::error::need_more) co_return std::tuple{ec, parser.body_used()};
-            if (parser.body_used() > 0 || parser.is_done())
-                co_return std::tuple{error_code{}, parser.body_used()};
-            if (parser.chunked() && buffer.size() > parser.max_pending_bytes()) {
-                co_return std::tuple{error_code(http_errc::chunk_line_too_long),
-                                     parser.body_used()};
-            }
-        }
+        if (auto done = parse_body_impl(buffer, parser)) co_return *done;
         asio::mutable_buffer target = buffer.prepare(read_chunk_bytes);
         bool direct = false;
         if (buffer.size() == 0 && !parser.chunked()) {
@@ -130,6 +144,33 @@ awaitable<std::tuple<error_code, std::uint64_t>> skip_body_impl(stream& s,
 }
 
 }  // namespace
+
+std::optional<error_code> parse_head(beast::flat_buffer& buffer, request_parser& parser) {
+    return parse_head_impl(buffer, parser);
+}
+
+std::optional<error_code> parse_head(beast::flat_buffer& buffer, response_parser& parser) {
+    return parse_head_impl(buffer, parser);
+}
+
+error_code head_read_error(const error_code& ec, const beast::flat_buffer& buffer,
+                           const request_parser& parser) noexcept {
+    return head_read_error_impl(ec, buffer, parser);
+}
+
+error_code head_read_error(const error_code& ec, const beast::flat_buffer& buffer,
+                           const response_parser& parser) noexcept {
+    return head_read_error_impl(ec, buffer, parser);
+}
+
+std::optional<std::tuple<error_code, std::size_t>> parse_body(beast::flat_buffer& buffer,
+                                                              response_parser& parser,
+                                                              asio::mutable_buffer out) {
+    BOOST_ASSERT(out.size() > 0);
+    parser.set_body_buffer(out);
+    parser.eager(true);
+    return parse_body_impl(buffer, parser);
+}
 
 awaitable<error_code> read_head(stream& s, beast::flat_buffer& buffer, request_parser& parser) {
     return read_head_impl(s, buffer, parser);

@@ -73,6 +73,8 @@ public:
     std::size_t max_pending_bytes() const noexcept {
         return std::size_t{limits_.chunk_extension_bytes} + limits_.trailer_bytes + 64;
     }
+    // Empty lines skipped before the start line so far (see net/http_io.cpp).
+    int& empty_lines() noexcept { return empty_lines_; }
 
 private:
     // http::basic_parser
@@ -103,6 +105,7 @@ private:
     bool saw_chunk_extension_ = false;
     std::size_t trailer_fields_ = 0;
     std::size_t trailer_bytes_ = 0;
+    int empty_lines_ = 0;
 };
 
 extern template class head_parser<true>;

@@ -2,6 +2,9 @@
 
 #include "tests/support/run_bounded.hpp"
 
+#include <array>
+#include <cstring>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/write.hpp>
 #include <gtest/gtest.h>
@@ -258,6 +261,61 @@ TEST_F(HttpIoTest, ManyEmptyLinesAreStillAnError) {
     send("\r\n\r\n\r\n\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n");
     request_parser parser(head_);
     EXPECT_TRUE(head(parser));
+}
+
+// The steps of read_head() and read_body() a coroutine runs itself: what the buffer holds is
+// parsed with no read, and nothing comes back while more bytes are needed.
+TEST(HttpIoSteps, ParseHeadWaitsForTheWholeHeadThenLeavesTheBodyBuffered) {
+    http_head head;
+    request_parser parser(head);
+    beast::flat_buffer buffer;
+    auto put = [&](std::string_view bytes) {
+        auto room = buffer.prepare(bytes.size());
+        std::memcpy(room.data(), bytes.data(), bytes.size());
+        buffer.commit(bytes.size());
+    };
+    put("\r\nPOST /ews/ HTTP/1.1\r\nHost: x\r\nContent-Le");
+    EXPECT_FALSE(parse_head(buffer, parser).has_value());
+    put("ngth: 5\r\n\r\nhel");
+    auto done = parse_head(buffer, parser);
+    ASSERT_TRUE(done.has_value());
+    EXPECT_FALSE(*done) << done->message();
+    EXPECT_EQ(head.target, "/ews/");
+    EXPECT_EQ(buffer.size(), 3u);  // the body's first bytes stay for the body
+}
+
+TEST(HttpIoSteps, ParseHeadCountsEmptyLinesAcrossCalls) {
+    http_head head;
+    request_parser parser(head);
+    beast::flat_buffer buffer;
+    for (int i = 0; i < 5; ++i) {
+        auto room = buffer.prepare(2);
+        std::memcpy(room.data(), "\r\n", 2);
+        buffer.commit(2);
+        if (i < 4) EXPECT_FALSE(parse_head(buffer, parser).has_value()) << i;
+    }
+    auto done = parse_head(buffer, parser);  // the fifth empty line is one too many
+    ASSERT_TRUE(done.has_value());
+    EXPECT_TRUE(*done);
+}
+
+TEST(HttpIoSteps, ParseBodyTakesTheBytesAtHandAndNeedsAReadForTheRest) {
+    http_head head;
+    response_parser parser(head);
+    beast::flat_buffer buffer;
+    const std::string_view bytes = "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123";
+    auto room = buffer.prepare(bytes.size());
+    std::memcpy(room.data(), bytes.data(), bytes.size());
+    buffer.commit(bytes.size());
+    auto head_done = parse_head(buffer, parser);
+    ASSERT_TRUE(head_done.has_value() && !*head_done);
+    std::array<char, 16> out{};
+    auto got = parse_body(buffer, parser, asio::buffer(out));
+    ASSERT_TRUE(got.has_value());
+    EXPECT_FALSE(std::get<0>(*got));
+    EXPECT_EQ(std::string_view(out.data(), std::get<1>(*got)), "0123");
+    EXPECT_FALSE(parse_body(buffer, parser, asio::buffer(out)).has_value());  // a read is due
+    EXPECT_FALSE(parser.is_done());
 }
 
 }  // namespace
