@@ -169,6 +169,10 @@ struct request_state {
     log_state log{};
     std::string forwarded_for{};  // X-Forwarded-For's value for this client
     std::string local_ip{};       // the access log's s-ip
+    std::string reply_text{};     // a generated answer's description (a redirect's)
+    std::string reply_headers{};  // a generated answer's extra header lines
+    std::array<asio::const_buffer, 5> pieces{};  // a response's next write to the client
+    std::string chunk_line{};                    // a re-chunked body's chunk-size line
 };
 
 std::vector<std::unique_ptr<request_state>>& state_pool() {
@@ -239,7 +243,19 @@ private:
     awaitable<void> close();
     // After an internal error: make sure no coroutine still refers to this session.
     awaitable<void> wind_down();
-    awaitable<bool> handle_request();
+    // What decide() made of a request: an answer of the proxy's own, a route, or an abort.
+    struct decision {
+        enum class action { respond, forward, abort } what = action::respond;
+        error_triple triple{};
+        bool close = true;
+        std::string_view reason{};
+        std::string_view description{};    // may point into the request state
+        std::string_view extra_headers{};  // may point into the request state
+        rule_result route{};
+    };
+    // Validates the request and gives it to the rules. Not a coroutine: serve_one() awaits
+    // what it decides (one coroutine frame fewer per request).
+    decision decide();
     // True when the SNI name and the request's host select different certificates.
     bool misdirected();
     // The current request as the rules and the request-hash balancer see it.
@@ -266,6 +282,19 @@ private:
     // Host-name affinity: leaves eligible in st_->loads only the servers the request's host is
     // allocated to.
     void restrict_to_host(const farm_snapshot& farm, steady_clock::time_point now);
+    // How a response goes to the client, decided with its head (written to st_->out).
+    struct response_plan {
+        bool head_only = false;    // no body to relay
+        bool rechunk = false;      // the body goes out chunked
+        bool until_close = false;  // the back end delimits the body by closing
+        bool close = false;        // the client connection closes after it
+    };
+    response_plan write_response_head(const farm_snapshot& farm, const server_slot& slot);
+    // Fills st_->pieces with what goes to the client next: the head (when `with_head`), the
+    // `body` bytes (framed as a chunk when `rechunk`), and the last chunk (when `last`).
+    // Returns how many pieces.
+    std::size_t gather_response_pieces(bool with_head, std::span<const char> body, bool rechunk,
+                                       bool last);
     awaitable<bool> relay_response(const farm_snapshot& farm, const server_slot& slot,
                                    std::uint64_t threshold, bool pin_requested);
     awaitable<void> pump_body();
@@ -280,6 +309,10 @@ private:
 
     awaitable<error_code> write_client(std::span<const asio::const_buffer> buffers);
     awaitable<error_code> write_client(std::string_view bytes);
+    // Before and after a write to the client (write_client() is both around one write; the
+    // response path calls them around its own, sparing a coroutine frame).
+    void before_client_write();
+    error_code client_written(const net::stream::io_result& result);
     // Sends a proxy-generated response; returns whether the connection may stay open.
     awaitable<bool> respond(const error_triple& e, bool close, std::string_view reason = {},
                             std::string_view description = {}, std::string_view extra_headers = {});
@@ -402,14 +435,23 @@ steady_clock::duration session::client_write_timeout() const {
     return pump_running_ ? std::max<steady_clock::duration>(send, timeout_) : send;
 }
 
-awaitable<error_code> session::write_client(std::span<const asio::const_buffer> buffers) {
+void session::before_client_write() {
     client_->expires_after(client_write_timeout());
-    auto [ec, n] = co_await client_->write(buffers);
+}
+
+error_code session::client_written(const net::stream::io_result& result) {
+    auto [ec, n] = result;
     st_->log.sc_bytes += n;
     // A client that stopped reading (slow read): drop what the kernel still buffers for it
     // with a reset instead of a FIN queued behind it.
     if (ec == asio::error::timed_out) client_->reset();
-    co_return ec;
+    return ec;
+}
+
+awaitable<error_code> session::write_client(std::span<const asio::const_buffer> buffers) {
+    before_client_write();
+    auto written = co_await client_->write(buffers);
+    co_return client_written(written);
 }
 
 awaitable<error_code> session::write_client(std::string_view bytes) {
@@ -582,7 +624,12 @@ awaitable<bool> session::serve_one() {
     pl.fields = lim.fields;
     pl.chunk_extension_bytes = lim.chunk_extension_bytes;
     st_->request_parser.emplace(st_->request, pl);
-    auto ec = co_await net::read_head(*client_, client_buffer_, *st_->request_parser);
+    // The head is usually at hand already (read by the keep-alive wait): no coroutine then.
+    error_code ec;
+    if (auto done = net::parse_head(client_buffer_, *st_->request_parser))
+        ec = *done;
+    else
+        ec = co_await net::read_head(*client_, client_buffer_, *st_->request_parser);
     if (ec) {
         if (ec == asio::error::timed_out) {
             GATEHOUSE_LOG(debug, "proxy") << "request head from " << client_ip_ << " timed out";
@@ -601,12 +648,34 @@ awaitable<bool> session::serve_one() {
     }
     w_.counters().requests.add();
     st_->log.cs_bytes = request_head_bytes();
-    bool keep = co_await handle_request();
+    const decision d = decide();
+    bool keep = false;
+    switch (d.what) {
+        case decision::action::forward:
+            keep = co_await forward(d.route);
+            break;
+        case decision::action::respond:
+            keep = co_await respond(d.triple, d.close, d.reason, d.description, d.extra_headers);
+            break;
+        case decision::action::abort:
+            break;
+    }
     finish_log();
     co_return keep;
 }
 
-awaitable<bool> session::handle_request() {
+session::decision session::decide() {
+    // An answer of the proxy's own.
+    const auto answer = [](error_triple triple, bool close, std::string_view reason = {},
+                           std::string_view description = {}, std::string_view extra_headers = {}) {
+        decision d;
+        d.triple = triple;
+        d.close = close;
+        d.reason = reason;
+        d.description = description;
+        d.extra_headers = extra_headers;
+        return d;
+    };
     auto& parser = *st_->request_parser;
     // Framing, target, Host and field rules Beast leaves to us (smuggling defences).
     validation_options vo;
@@ -616,7 +685,7 @@ awaitable<bool> session::handle_request() {
             << "refused a request from " << client_ip_ << " (" << to_string(bad->triple)
             << "): " << bad->reason;
         linger_ = true;
-        co_return co_await respond(bad->triple, true);
+        return answer(bad->triple, true);
     }
 
     // Target and host. An absolute-form target names the host itself (RFC 9112 §3.2.2).
@@ -636,8 +705,8 @@ awaitable<bool> session::handle_request() {
     // A TLS connection speaks only for the names of the certificate its client checked (RFC
     // 9110 §15.5.20): a Host served by another certificate is misdirected (domain fronting).
     if (https_ && misdirected())
-        co_return co_await respond(error_triple{421, 0, 0}, true, {},
-                                   "The Host is not served by this connection's certificate");
+        return answer(error_triple{421, 0, 0}, true, {},
+                      "The Host is not served by this connection's certificate");
 
     // The Exchange protection preset (opt-in), before any rule sees the request.
     if (const auto& ep = snap_->settings().exchange_protection; ep.enabled) {
@@ -645,7 +714,7 @@ awaitable<bool> session::handle_request() {
             GATEHOUSE_LOG(warning, "proxy")
                 << "exchange_protection " << v.rule << " (" << v.reason << ") blocked "
                 << st_->request.method << " " << st_->request.target << " from " << client_ip_;
-            co_return co_await respond(v.triple, true);
+            return answer(v.triple, true);
         }
         strip_internal_fields(st_->request.fields);
     }
@@ -658,31 +727,40 @@ awaitable<bool> session::handle_request() {
     const bool close_after_local = has_body_ || !client_keep_alive_ || w_.stopping();
     switch (result.outcome) {
         case rule_outcome::not_published:
-            co_return co_await respond(errors::not_found, close_after_local);
-        case rule_outcome::abort:
+            return answer(errors::not_found, close_after_local);
+        case rule_outcome::abort: {
             w_.counters().aborted_by_rule.add();
             client_->reset();
             aborted_ = true;
-            co_return false;
+            decision d;
+            d.what = decision::action::abort;
+            return d;
+        }
         case rule_outcome::custom_response: {
             const auto& a = snap_->rules().rule(static_cast<std::size_t>(result.rule)).action;
-            co_return co_await respond(error_triple{a.status, a.substatus, 0}, close_after_local,
-                                       a.reason, a.description);
+            return answer(error_triple{a.status, a.substatus, 0}, close_after_local, a.reason,
+                          a.description);
         }
         case rule_outcome::redirect: {
             const auto& a = snap_->rules().rule(static_cast<std::size_t>(result.rule)).action;
             w_.counters().redirects.add();
-            std::string location("Location: ");
-            location.append(result.url);
-            location.append("\r\n");
-            co_return co_await respond(error_triple{a.redirect_type, 0, 0}, close_after_local, {},
-                                       "The document has moved to " + std::string(result.url),
-                                       location);
+            auto& location = st_->reply_headers;
+            location.assign("Location: ").append(result.url).append("\r\n");
+            auto& moved = st_->reply_text;
+            moved.assign("The document has moved to ").append(result.url);
+            return answer(error_triple{a.redirect_type, 0, 0}, close_after_local, {}, moved,
+                          location);
         }
-        case rule_outcome::route:
-            co_return co_await forward(result);
+        case rule_outcome::route: {
+            decision d;
+            d.what = decision::action::forward;
+            d.route = result;
+            return d;
+        }
     }
-    co_return false;
+    decision d;  // not reached: every outcome is handled above
+    d.what = decision::action::abort;
+    return d;
 }
 
 request_view session::request_view_of() const {
@@ -954,8 +1032,20 @@ awaitable<bool> session::forward(const rule_result& route) {
                     upstream_->stream.expires_after(timeout_);
                 // Idle back-end connections hold no buffer: one is lent for the response.
                 if (upstream_->buffer.capacity() == 0) upstream_->buffer = w_.take_read_buffer();
-                rec = co_await net::read_head(upstream_->stream, upstream_->buffer,
-                                              *st_->response_parser);
+                // read_head()'s loop, run here: one coroutine frame fewer per response.
+                for (;;) {
+                    if (auto done = net::parse_head(upstream_->buffer, *st_->response_parser)) {
+                        rec = *done;
+                        break;
+                    }
+                    auto [ec, n] = co_await upstream_->stream.read_some(
+                        upstream_->buffer.prepare(net::read_chunk_bytes));
+                    if (ec) {
+                        rec = net::head_read_error(ec, upstream_->buffer, *st_->response_parser);
+                        break;
+                    }
+                    upstream_->buffer.commit(n);
+                }
                 awaiting_head_ = false;
                 if (rec || aborted_) break;
                 if (st_->response.status >= 200) break;
@@ -1177,14 +1267,15 @@ void session::restrict_to_host(const farm_snapshot& farm, steady_clock::time_poi
         st_->loads[i].eligible = st_->loads[i].eligible && allowed[i];
 }
 
-awaitable<bool> session::relay_response(const farm_snapshot& farm, const server_slot& slot,
-                                        std::uint64_t threshold, bool pin_requested) {
-    auto& p = *st_->response_parser;
+session::response_plan session::write_response_head(const farm_snapshot& farm,
+                                                    const server_slot& slot) {
+    const auto& p = *st_->response_parser;
     const auto& settings = farm.settings;
-    const bool head_only = st_->request.method == "HEAD" || p.is_done();
+    response_plan plan;
+    plan.head_only = st_->request.method == "HEAD" || p.is_done();
     const bool upstream_chunked = p.chunked();
     const auto upstream_length = p.content_length();
-    const bool until_close = !head_only && !upstream_chunked && !upstream_length;
+    plan.until_close = !plan.head_only && !upstream_chunked && !upstream_length;
     const bool client_10 = st_->request.version == 10;
     st_->log.triple = {st_->response.status, 0, 0};
 
@@ -1195,28 +1286,63 @@ awaitable<bool> session::relay_response(const farm_snapshot& farm, const server_
     } else if (upstream_chunked && !client_10) {
         dr.framing = body_framing::chunked;
     }
-    const bool rechunk = dr.framing == body_framing::chunked;
-    bool close =
-        !client_keep_alive_ || w_.stopping() || until_close || (upstream_chunked && client_10);
-    dr.close = close;
-    dr.keep_alive_header = !close && client_10;
+    plan.rechunk = dr.framing == body_framing::chunked;
+    plan.close =
+        !client_keep_alive_ || w_.stopping() || plan.until_close || (upstream_chunked && client_10);
+    dr.close = plan.close;
+    dr.keep_alive_header = !plan.close && client_10;
     dr.reverse_rewrite = settings.reverse_rewrite_host_in_response_headers;
-    dr.upstream_authority =
-        settings.preserve_host_header && !st_->host.empty() ? st_->host : std::string_view(slot.authority);
+    dr.upstream_authority = settings.preserve_host_header && !st_->host.empty()
+                                ? st_->host
+                                : std::string_view(slot.authority);
     dr.client_host = st_->host;
     dr.client_https = https_;
     st_->out.clear();
     write_downstream_response(st_->response, dr, st_->out);
+    return plan;
+}
+
+std::size_t session::gather_response_pieces(bool with_head, std::span<const char> body,
+                                            bool rechunk, bool last) {
+    auto& pieces = st_->pieces;
+    std::size_t count = 0;
+    if (with_head) pieces[count++] = asio::buffer(st_->out);
+    if (!body.empty()) {
+        if (rechunk) {
+            st_->chunk_line = net::chunk_header(body.size());
+            pieces[count++] = asio::buffer(st_->chunk_line);
+        }
+        pieces[count++] = asio::const_buffer(body.data(), body.size());
+        if (rechunk) pieces[count++] = asio::buffer(net::chunk_end.data(), 2);
+    }
+    if (last && rechunk) pieces[count++] = asio::buffer(net::last_chunk.data(), 5);
+    if (with_head && count > 1 && body.size() <= coalesce_bytes) {
+        // The head and a few body bytes leave in one piece: a send(), not a sendmsg().
+        for (std::size_t i = 1; i < count; ++i)
+            st_->out.append(static_cast<const char*>(pieces[i].data()), pieces[i].size());
+        pieces[0] = asio::buffer(st_->out);
+        count = 1;
+    }
+    return count;
+}
+
+// The coroutine keeps few locals of its own: its frame stays under Asio's 1020-byte recycling
+// limit (a larger one is allocated and freed on every response).
+awaitable<bool> session::relay_response(const farm_snapshot& farm, const server_slot& slot,
+                                        std::uint64_t threshold, bool pin_requested) {
+    auto& p = *st_->response_parser;
+    const response_plan plan = write_response_head(farm, slot);
+    bool close = plan.close;
 
     // The body: the head waits (with the first bytes) until `threshold` bytes are held or the
     // response ends; with threshold 0 it leaves as soon as no body byte is at hand.
     bool head_pending = true;
     bool failed = false;
     error_code upstream_ec;
-    if (!head_only) {
+    net::stream::io_result written;
+    if (!plan.head_only) {
         relay_buffer buffer = w_.buffers().acquire();
         std::size_t held = 0;
-        std::string chunk_line;
         while (!p.is_done()) {
             if (head_pending && threshold == 0 && upstream_->buffer.size() == 0) {
                 if (co_await write_client(st_->out)) {
@@ -1226,38 +1352,24 @@ awaitable<bool> session::relay_response(const farm_snapshot& farm, const server_
                 head_pending = false;
             }
             upstream_->stream.expires_after(timeout_);
-            auto [ec, n] =
-                co_await net::read_body(upstream_->stream, upstream_->buffer, p,
-                                        asio::buffer(buffer.data() + held, buffer.size() - held));
-            if (ec) {
+            // Body bytes at hand are taken without a coroutine; read_body() waits for more.
+            const auto room = asio::buffer(buffer.data() + held, buffer.size() - held);
+            auto got = net::parse_body(upstream_->buffer, p, room);
+            if (!got) got = co_await net::read_body(upstream_->stream, upstream_->buffer, p, room);
+            if (auto ec = std::get<0>(*got)) {
                 upstream_ec = ec;
                 break;
             }
-            held += n;
+            held += std::get<1>(*got);
             const bool done = p.is_done();
             if (head_pending && !done && held < threshold && held < buffer.size()) continue;
-            std::array<asio::const_buffer, 5> pieces;
-            std::size_t count = 0;
-            if (head_pending) pieces[count++] = asio::buffer(st_->out);
-            if (held > 0) {
-                if (rechunk) {
-                    chunk_line = net::chunk_header(held);
-                    pieces[count++] = asio::buffer(chunk_line);
-                }
-                pieces[count++] = asio::const_buffer(buffer.data(), held);
-                if (rechunk) pieces[count++] = asio::buffer(net::chunk_end.data(), 2);
-            }
-            if (done && rechunk) pieces[count++] = asio::buffer(net::last_chunk.data(), 5);
-            if (head_pending && count > 1 && held <= coalesce_bytes) {
-                // The head and a few body bytes leave in one piece: a send(), not a sendmsg().
-                for (std::size_t i = 1; i < count; ++i)
-                    st_->out.append(static_cast<const char*>(pieces[i].data()), pieces[i].size());
-                pieces[0] = asio::buffer(st_->out);
-                count = 1;
-            }
+            const std::size_t count =
+                gather_response_pieces(head_pending, {buffer.data(), held}, plan.rechunk, done);
             if (count > 0) {
-                if (co_await write_client(
-                        std::span<const asio::const_buffer>(pieces.data(), count))) {
+                before_client_write();
+                written = co_await client_->write(
+                    std::span<const asio::const_buffer>(st_->pieces.data(), count));
+                if (client_written(written)) {
                     failed = true;
                     break;
                 }
@@ -1280,11 +1392,12 @@ awaitable<bool> session::relay_response(const farm_snapshot& farm, const server_
         }
     }
     if (!failed && head_pending) {
-        std::array<asio::const_buffer, 2> pieces{asio::buffer(st_->out), asio::const_buffer()};
-        std::size_t count = 1;
-        if (!head_only && rechunk) pieces[count++] = asio::buffer(net::last_chunk.data(), 5);
-        failed = static_cast<bool>(
-            co_await write_client(std::span<const asio::const_buffer>(pieces.data(), count)));
+        const std::size_t count =
+            gather_response_pieces(true, {}, plan.rechunk && !plan.head_only, true);
+        before_client_write();
+        written =
+            co_await client_->write(std::span<const asio::const_buffer>(st_->pieces.data(), count));
+        failed = static_cast<bool>(client_written(written));
     }
     if (failed) {
         // The client went away while the response was on its way.
@@ -1297,7 +1410,7 @@ awaitable<bool> session::relay_response(const farm_snapshot& farm, const server_
     // carry another request.
     if (pump_running_ && !co_await wait_pump(pump_grace)) co_await stop_pump();
     const bool body_ok = !has_body_ || pump_ == pump_result::done;
-    const bool reusable = body_ok && p.keep_alive() && !until_close &&
+    const bool reusable = body_ok && p.keep_alive() && !plan.until_close &&
                           upstream_->buffer.size() == 0 && upstream_->stream.is_open();
     if (body_ok && upstream_->buffer.size() == 0) upstream_->clean = true;
     if (reusable) {
@@ -1307,9 +1420,9 @@ awaitable<bool> session::relay_response(const farm_snapshot& farm, const server_
         w_.give_read_buffer(std::move(upstream_->buffer));
         if (pin_requested) {
             pinned_.push_back({farm.runtime.get(), std::move(upstream_)});
-        } else if (settings.keep_alive) {
-            w_.pool().put(std::move(upstream_), steady_clock::now(), settings.upstream_idle_timeout,
-                          settings.max_idle_per_server);
+        } else if (farm.settings.keep_alive) {
+            w_.pool().put(std::move(upstream_), steady_clock::now(),
+                          farm.settings.upstream_idle_timeout, farm.settings.max_idle_per_server);
         }
     } else if (pin_requested) {
         // An authenticated back-end connection that cannot continue takes the client's with it.
