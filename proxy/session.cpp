@@ -11,6 +11,7 @@
 #include "proxy/worker.hpp"
 
 #include <array>
+#include <charconv>
 #include <cstring>
 #include <optional>
 
@@ -1162,13 +1163,20 @@ session::request_traits session::traits_of_request() const {
 }
 
 void session::prepare_forwarded_for(const proxy_settings& settings) {
-    if (!st_->forwarded_for.empty() || client_ip_.empty()) return;
-    st_->forwarded_for = client_ip_;
-    if (settings.include_port_in_x_forwarded_for) {
-        st_->forwarded_for =
-            client_ip_.find(':') != std::string::npos ? "[" + client_ip_ + "]" : client_ip_;
-        st_->forwarded_for += ":" + std::to_string(client_port_);
+    auto& value = st_->forwarded_for;  // keeps its capacity: built without allocating
+    if (!value.empty() || client_ip_.empty()) return;
+    if (!settings.include_port_in_x_forwarded_for) {
+        value.assign(client_ip_);
+        return;
     }
+    const bool v6 = client_ip_.find(':') != std::string::npos;
+    if (v6) value.push_back('[');
+    value.append(client_ip_);
+    if (v6) value.push_back(']');
+    value.push_back(':');
+    std::array<char, 8> digits;
+    auto [end, ec] = std::to_chars(digits.data(), digits.data() + digits.size(), client_port_);
+    value.append(digits.data(), end);
 }
 
 int session::balance(const farm_snapshot& farm, unsigned thread) {
