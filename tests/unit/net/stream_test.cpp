@@ -39,8 +39,9 @@ protected:
 };
 
 TEST_F(StreamTest, ReadFailsWithTimedOutWhenTheDeadlinePasses) {
-    server_->expires_after(50ms);
+    // Taken before the deadline is set: the deadline counts from a moment at or after this one.
     auto started = steady_clock::now();
+    server_->expires_after(50ms);
     auto [ec, n] = test::run_bounded(ioc_, read_one());
     EXPECT_EQ(ec, asio::error::timed_out);
     EXPECT_TRUE(server_->expired());
