@@ -31,6 +31,12 @@ std::optional<error_code> parse_head_impl(beast::flat_buffer& buffer,
     const bool lone_cr = IsRequest && !parser.got_some() && buffer.size() == 1 && bytes[0] == '\r';
     if (buffer.size() == 0 || lone_cr) return std::nullopt;
     error_code ec;
+    if (auto head = parser.put_head({bytes, buffer.size()}, ec)) {
+        // A refused head ends the connection: what it leaves buffered does not matter.
+        if (!parser.is_header_done()) return ec;
+        buffer.consume(*head);
+        return error_code{};
+    }
     auto used = parser.put(buffer.data(), ec);
     if (parser.is_header_done()) {
         // Beast takes a head in one piece once it is complete: `used` bytes are all of it.

@@ -1,6 +1,8 @@
 #include "net/http_message.hpp"
 
+#include <algorithm>
 #include <array>
+#include <cassert>
 #include <charconv>
 #include <cstring>
 
@@ -63,6 +65,26 @@ void http_fields::add(std::string_view name, std::string_view value) {
     e.erased = false;
     entries_.push_back(e);
     ++live_;
+    text_bytes_ += name.size() + value.size();
+}
+
+void http_fields::add_held(std::size_t name_offset, std::size_t name_size, std::size_t value_offset,
+                           std::size_t value_size) {
+    assert(arena_.empty());
+    entries_.push_back(
+        {static_cast<std::uint32_t>(name_offset), static_cast<std::uint32_t>(name_size),
+         static_cast<std::uint32_t>(value_offset), static_cast<std::uint32_t>(value_size), false});
+    ++live_;
+    text_bytes_ += name_size + value_size;
+}
+
+void http_fields::hold(std::string_view lines) {
+    assert(arena_.empty());
+    assert(std::all_of(entries_.begin(), entries_.end(), [&](const entry& e) {
+        return e.name_offset + e.name_size <= lines.size() &&
+               e.value_offset + e.value_size <= lines.size();
+    }));
+    arena_.assign(lines);
 }
 
 void http_fields::set(std::string_view name, std::string_view value) {
@@ -79,6 +101,7 @@ std::size_t http_fields::erase(std::string_view name) {
         if (iequals(std::string_view(arena_).substr(e.name_offset, e.name_size), name)) {
             e.erased = true;
             ++removed;
+            text_bytes_ -= e.name_size + e.value_size;
         }
     }
     live_ -= removed;
@@ -106,6 +129,7 @@ void http_fields::clear() noexcept {
     arena_.clear();
     entries_.clear();
     live_ = 0;
+    text_bytes_ = 0;
 }
 
 void http_head::clear() noexcept {

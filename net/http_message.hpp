@@ -78,6 +78,11 @@ public:
 
     // Appends a field (duplicates allowed: Set-Cookie and WWW-Authenticate repeat).
     void add(std::string_view name, std::string_view value);
+    // A head's field lines taken in one copy, on empty fields: add_held() records each field by
+    // its place in the lines, then hold(lines) keeps the copy they are read from.
+    void add_held(std::size_t name_offset, std::size_t name_size, std::size_t value_offset,
+                  std::size_t value_size);
+    void hold(std::string_view lines);
     // Replaces every field called `name` by one with `value`.
     void set(std::string_view name, std::string_view value);
     // Removes every field called `name`; returns how many.
@@ -91,8 +96,8 @@ public:
     bool empty() const noexcept { return live_ == 0; }
     // Forgets every field but keeps the memory for the next message.
     void clear() noexcept;
-    // Bytes of names and values stored.
-    std::size_t bytes() const noexcept { return arena_.size(); }
+    // Bytes of the names and values present.
+    std::size_t bytes() const noexcept { return text_bytes_; }
 
 private:
     struct entry {
@@ -111,6 +116,7 @@ private:
     std::string arena_;
     std::vector<entry> entries_;
     std::size_t live_ = 0;
+    std::size_t text_bytes_ = 0;
 };
 
 // The request line or status line plus fields. `version` is 10 or 11.

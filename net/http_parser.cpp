@@ -1,7 +1,11 @@
 #include "net/http_parser.hpp"
 
 #include <algorithm>
+#include <array>
+#include <bit>
+#include <cstdint>
 #include <cstring>
+#include <string>
 
 namespace gatehouse::net {
 
@@ -23,6 +27,58 @@ public:
         return "unknown http error";
     }
 };
+
+// RFC 9110 §5.6.2 tchar: the bytes of a field name.
+constexpr std::array<bool, 256> token_chars = [] {
+    std::array<bool, 256> t{};
+    for (int c = '0'; c <= '9'; ++c) t[c] = true;
+    for (int c = 'a'; c <= 'z'; ++c) t[c] = t[c - 'a' + 'A'] = true;
+    for (char c : std::string_view("!#$%&'*+-.^_`|~")) t[static_cast<unsigned char>(c)] = true;
+    return t;
+}();
+
+// The first byte at or after `at`, before `end`, that ends a line's text: a control byte (HTAB
+// aside when `tab` is true: field values may hold it) or DEL; `end` if there is none. Eight
+// bytes at a time: a head is mostly such text.
+std::size_t line_stop(const char* p, std::size_t at, std::size_t end, bool tab) noexcept {
+    if constexpr (std::endian::native == std::endian::little) {
+        constexpr std::uint64_t ones = 0x0101010101010101, highs = 0x8080808080808080;
+        while (at + 8 <= end) {
+            std::uint64_t x;
+            std::memcpy(&x, p + at, 8);
+            const std::uint64_t del = x ^ (ones * 0x7f);
+            // High bit of each byte below 0x20, and of each DEL; exact for the lowest byte.
+            const std::uint64_t stops =
+                ((x - ones * 0x20) & ~x & highs) | ((del - ones) & ~del & highs);
+            if (stops == 0) {
+                at += 8;
+                continue;
+            }
+            at += static_cast<std::size_t>(std::countr_zero(stops)) / 8;
+            if (!tab || p[at] != '\t') return at;
+            ++at;
+        }
+    }
+    while (at < end) {
+        const auto c = static_cast<unsigned char>(p[at]);
+        if ((c < 0x20 && !(tab && c == '\t')) || c == 0x7f) break;
+        ++at;
+    }
+    return at;
+}
+
+// The fields Beast's parser acts on (basic_parser::do_field): it must see them to frame the
+// message and decide keep-alive.
+bool beast_acts_on(std::string_view name) noexcept {
+    switch (name.size()) {
+        case 7: return iequals(name, "Upgrade");
+        case 10: return iequals(name, "Connection");
+        case 14: return iequals(name, "Content-Length");
+        case 16: return iequals(name, "Proxy-Connection");
+        case 17: return iequals(name, "Transfer-Encoding");
+        default: return false;
+    }
+}
 
 }  // namespace
 
@@ -58,6 +114,82 @@ head_parser<IsRequest>::head_parser(http_head& head, const parser_limits& limits
 }
 
 template <bool IsRequest>
+std::optional<std::size_t> head_parser<IsRequest>::put_head(std::string_view bytes,
+                                                            error_code& ec) {
+    if (!fast_head_ || this->got_some()) return std::nullopt;
+    BOOST_ASSERT(head_.fields.empty());
+    const char* const p = bytes.data();
+    const std::size_t size = bytes.size();
+
+    // The start line goes to Beast as it is, so it must be one line with no control byte.
+    std::size_t at = line_stop(p, 0, size, false);
+    if (at + 1 >= size || p[at] != '\r' || p[at + 1] != '\n') return std::nullopt;
+    // And it must carry the version where Beast reads it, with all its bytes: given less, Beast
+    // waits for more (which a head already complete would never give).
+    const std::string_view start_line(p, at);
+    if constexpr (IsRequest) {
+        if (!start_line.ends_with(" HTTP/1.1") && !start_line.ends_with(" HTTP/1.0"))
+            return std::nullopt;
+    } else {
+        if (!start_line.starts_with("HTTP/1.1 ") && !start_line.starts_with("HTTP/1.0 "))
+            return std::nullopt;
+    }
+    // One scratch string per thread: the framing head is consumed before this function returns.
+    thread_local std::string framing;
+    framing.assign(p, at + 2);
+
+    const auto decline = [this] {
+        head_.fields.clear();
+        return std::nullopt;
+    };
+    // Field lines up to the empty line; a scan that reaches the end of `bytes` declines (the
+    // head is not all here). Fields are recorded by their places among the lines, which are
+    // then kept in one copy.
+    at += 2;
+    const std::size_t first = at;
+    std::uint32_t count = 0;
+    for (;;) {
+        if (at + 1 >= size) return decline();
+        if (p[at] == '\r') {
+            if (p[at + 1] != '\n') return decline();
+            break;
+        }
+        // name ":" OWS value OWS CRLF
+        const std::size_t line = at;
+        while (at < size && token_chars[static_cast<unsigned char>(p[at])]) ++at;
+        if (at == line || at == size || p[at] != ':') return decline();
+        const std::size_t name_size = at - line;
+        ++at;
+        while (at < size && (p[at] == ' ' || p[at] == '\t')) ++at;
+        const std::size_t value = at;
+        at = line_stop(p, at, size, true);
+        if (at + 1 >= size || p[at] != '\r' || p[at + 1] != '\n') return decline();
+        std::size_t value_end = at;
+        while (value_end > value && (p[value_end - 1] == ' ' || p[value_end - 1] == '\t'))
+            --value_end;
+        if (name_size + (value_end - value) + 4 > limits_.field_bytes) return decline();
+        if (++count > limits_.fields) return decline();
+        if (beast_acts_on({p + line, name_size})) framing.append(p + line, at + 2 - line);
+        head_.fields.add_held(line - first, name_size, value - first, value_end - value);
+        at += 2;
+    }
+    const std::size_t head_size = at + 2;
+    // Beast's header limit counts the whole head; staying clear of it leaves its error to put().
+    if (head_size >= limits_.head_bytes) return decline();
+    head_.fields.hold({p + first, at - first});
+    framing.append("\r\n");
+
+    framing_only_ = true;
+    const auto used = this->put(asio::buffer(framing), ec);
+    framing_only_ = false;
+    BOOST_ASSERT(ec ? ec != http::error::need_more
+                    : this->is_header_done() && used == framing.size());
+    (void)used;
+    if (ec == http::error::need_more) ec = http::error::bad_version;  // see the checks above
+    return head_size;
+}
+
+template <bool IsRequest>
 void head_parser<IsRequest>::on_request_impl(http::verb, boost::beast::string_view method,
                                              boost::beast::string_view target, int version,
                                              error_code& ec) {
@@ -89,6 +221,7 @@ void head_parser<IsRequest>::on_field_impl(http::field, boost::beast::string_vie
         if (trailer_bytes_ > limits_.trailer_bytes) ec = http_errc::trailer_too_large;
         return;
     }
+    if (framing_only_) return;  // put_head() stored every field, these included
     if (name.size() + value.size() + 4 > limits_.field_bytes) {
         ec = http_errc::field_too_large;
         return;

@@ -76,6 +76,18 @@ public:
     // Empty lines skipped before the start line so far (see net/http_io.cpp).
     int& empty_lines() noexcept { return empty_lines_; }
 
+    // A whole head in one pass, for the common case: `bytes` starts a message (nothing was put
+    // before) and holds its head complete, with plain field lines. Those are checked and stored
+    // here; Beast then parses only the start line and the fields it acts on (Connection,
+    // Proxy-Connection, Content-Length, Transfer-Encoding, Upgrade), so framing, keep-alive and
+    // their errors are Beast's exactly as with put(). Returns the head's size in `bytes` (`ec`
+    // holds Beast's verdict), or nothing, having changed nothing, when the head is incomplete or
+    // anything in it is unusual (obs-fold, a bare LF, a control byte, a limit reached): the
+    // caller then puts the bytes as usual, which reports what is wrong.
+    std::optional<std::size_t> put_head(std::string_view bytes, error_code& ec);
+    // put_head() declines every head when off (to compare it with put() in tests).
+    void fast_head(bool on) noexcept { fast_head_ = on; }
+
 private:
     // http::basic_parser
     void on_request_impl(http::verb, boost::beast::string_view method,
@@ -106,6 +118,8 @@ private:
     std::size_t trailer_fields_ = 0;
     std::size_t trailer_bytes_ = 0;
     int empty_lines_ = 0;
+    bool fast_head_ = true;
+    bool framing_only_ = false;  // put_head() is feeding Beast fields already stored
 };
 
 extern template class head_parser<true>;
