@@ -7,24 +7,25 @@
 # (4 KiB) and /owa/big (1 MiB). Each proxy runs one thread (HAProxy nbthread 1, nginx one
 # worker, gatehouse-proxy --threads 1), pinned to SUT_CPU, and balances round robin across both
 # back ends with keep-alive to them. wrk -t1 -c CONNS, pinned to CLIENT_CPU, runs WARM seconds of
-# warm-up then DUR seconds measured, per proxy and workload, proxies taking turns. Figures are
-# printed as ratios to HAProxy measured in the same run (this machine is shared and noisy), with
-# each proxy's CPU time per request (from /proc), the steadiest of the three.
+# warm-up then DUR seconds measured, per proxy and workload, proxies taking turns (the order
+# reversed every other repetition). Figures are printed as ratios to HAProxy measured in the same
+# repetition (this machine is shared and noisy), the median over REPS repetitions, with each
+# proxy's CPU time per request (from /proc), the steadiest of the three.
 # First each proxy, freshly started, holds IDLE idle keep-alive client connections (each has
 # served one request) and the growth of its resident memory per connection is reported.
 #
-# Knobs: DUR [10] WARM [2] CONNS [50] IDLE [2000; 0 skips it] REPS [1] SUT_CPU [0]
+# Knobs: DUR [8] WARM [2] CONNS [50] IDLE [2000; 0 skips it] REPS [3] SUT_CPU [0]
 # CLIENT_CPU [1]
 # Only 127.0.0.1 is used; every process started here is stopped by its PID.
 set -euo pipefail
 
 BUILD=${1:?usage: proxy_bench.sh BUILD_DIR}
 GATEHOUSE=$(cd "$BUILD" && pwd)/proxy/gatehouse-proxy
-DUR=${DUR:-10}
+DUR=${DUR:-8}
 WARM=${WARM:-2}
 CONNS=${CONNS:-50}
 IDLE=${IDLE:-2000}
-REPS=${REPS:-1}
+REPS=${REPS:-3}
 SUT_CPU=${SUT_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
 H=127.0.0.1
@@ -189,7 +190,8 @@ cpu_ticks() {
 }
 TCK=$(getconf CLK_TCK)
 
-declare -A RPS P99 ERRS CPU
+declare -A RPS P99 ERRS CPU RRPS RP99 RCPU LAST_RPS LAST_P99 LAST_CPU
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf (b > 0 ? "%.3f" : "nan"), a / b }'; }
 for rep in $(seq 1 "$REPS"); do
   for workload in health small big; do
     case $workload in health) path=/owa/HealthCheck.htm ;; small) path=/ews/small ;; big) path=/owa/big ;; esac
@@ -212,6 +214,15 @@ for rep in $(seq 1 "$REPS"); do
       # proxy CPU microseconds per request: the least noisy figure on a shared machine
       CPU[$key]="${CPU[$key]:-} $(awk -v t=$((t1 - t0)) -v tck="$TCK" -v r="${rps:-0}" -v d="$DUR" \
         'BEGIN { printf "%.2f", (r > 0 ? 1e6 * t / tck / (r * d) : 0) }')"
+      LAST_RPS[$kind]=${rps:-0} LAST_P99[$kind]=$p99 LAST_CPU[$kind]=${CPU[$key]##* }
+    done
+    # Ratios are taken within a repetition, whose proxies ran minutes apart at most: the median
+    # of these paired ratios shrugs off a neighbour's burst that a ratio of medians would not.
+    for kind in "${KINDS[@]}"; do
+      key=$workload/$kind
+      RRPS[$key]="${RRPS[$key]:-} $(ratio "${LAST_RPS[$kind]}" "${LAST_RPS[haproxy]}")"
+      RP99[$key]="${RP99[$key]:-} $(ratio "${LAST_P99[$kind]}" "${LAST_P99[haproxy]}")"
+      RCPU[$key]="${RCPU[$key]:-} $(ratio "${LAST_CPU[$kind]}" "${LAST_CPU[haproxy]}")"
     done
   done
 done
@@ -220,20 +231,15 @@ median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ a[NR] = $1 } END { if (
 
 echo
 echo "== throughput: wrk -t1 -c$CONNS ${DUR}s after ${WARM}s warm-up, proxies on cpu $SUT_CPU, wrk on cpu $CLIENT_CPU, median of $REPS"
+echo "   (figures: medians; ratios: medians of the ratios within each repetition)"
 printf '%-8s %-10s %11s %9s %10s %8s %12s %12s %12s\n' workload proxy req/s p99_ms cpu_us/req \
   errors rps/haproxy p99/haproxy cpu/haproxy
 for workload in health small big; do
-  base_rps=$(median <<< "${RPS[$workload/haproxy]}")
-  base_p99=$(median <<< "${P99[$workload/haproxy]}")
-  base_cpu=$(median <<< "${CPU[$workload/haproxy]}")
   for kind in "${KINDS[@]}"; do
-    rps=$(median <<< "${RPS[$workload/$kind]}")
-    p99=$(median <<< "${P99[$workload/$kind]}")
-    cpu=$(median <<< "${CPU[$workload/$kind]}")
-    printf '%-8s %-10s %11.1f %9.3f %10.2f %8s %12s %12s %12s\n' "$workload" "$kind" "$rps" \
-      "$p99" "$cpu" "${ERRS[$workload/$kind]}" \
-      "$(awk -v a="$rps" -v b="$base_rps" 'BEGIN { printf "%.3f", a / b }')" \
-      "$(awk -v a="$p99" -v b="$base_p99" 'BEGIN { printf "%.3f", a / b }')" \
-      "$(awk -v a="$cpu" -v b="$base_cpu" 'BEGIN { printf "%.3f", a / b }')"
+    key=$workload/$kind
+    printf '%-8s %-10s %11.1f %9.3f %10.2f %8s %12s %12s %12s\n' "$workload" "$kind" \
+      "$(median <<< "${RPS[$key]}")" "$(median <<< "${P99[$key]}")" \
+      "$(median <<< "${CPU[$key]}")" "${ERRS[$key]}" "$(median <<< "${RRPS[$key]}")" \
+      "$(median <<< "${RP99[$key]}")" "$(median <<< "${RCPU[$key]}")"
   done
 done
