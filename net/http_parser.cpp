@@ -134,6 +134,9 @@ std::optional<std::size_t> head_parser<IsRequest>::put_head(std::string_view byt
         if (!start_line.starts_with("HTTP/1.1 ") && !start_line.starts_with("HTTP/1.0 "))
             return std::nullopt;
     }
+    // In HTTP/1.1 "Connection: keep-alive" changes nothing Beast reports (keep-alive is the
+    // default there): Beast is spared parsing it.
+    const bool http11 = IsRequest ? start_line.ends_with("1.1") : start_line[7] == '1';
     // One scratch string per thread: the framing head is consumed before this function returns.
     thread_local std::string framing;
     framing.assign(p, at + 2);
@@ -169,7 +172,10 @@ std::optional<std::size_t> head_parser<IsRequest>::put_head(std::string_view byt
             --value_end;
         if (name_size + (value_end - value) + 4 > limits_.field_bytes) return decline();
         if (++count > limits_.fields) return decline();
-        if (beast_acts_on({p + line, name_size})) framing.append(p + line, at + 2 - line);
+        if (beast_acts_on({p + line, name_size}) &&
+            !(http11 && iequals({p + value, value_end - value}, "keep-alive") &&
+              iequals({p + line, name_size}, "Connection")))
+            framing.append(p + line, at + 2 - line);
         head_.fields.add_held(line - first, name_size, value - first, value_end - value);
         at += 2;
     }

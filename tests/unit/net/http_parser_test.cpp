@@ -145,10 +145,18 @@ TEST(HttpParserFastHead, FramingErrorsAreBeastsOwn) {
              "GET / HTTP/1.0\r\nHost: a\r\n\r\n",
              "GET / HTTP/1.0\r\nHost: a\r\nProxy-Connection: keep-alive\r\n\r\n",
              "G@T / HTTP/1.1\r\nHost: a\r\n\r\n",
+             "GET / HTTP/1.1\r\nHost: a\r\nConnection: keep-alive\r\nConnection: close\r\n\r\n",
+             "GET / HTTP/1.0\r\nHost: a\r\nConnection: Keep-Alive\r\n\r\n",
          }) {
         SCOPED_TRACE(head);
         EXPECT_EQ(parse<true>(head, true), parse<true>(head, false));
     }
+    EXPECT_FALSE(parse<true>("GET / HTTP/1.1\r\nHost: a\r\nConnection: keep-alive\r\n"
+                             "Connection: close\r\n\r\n",
+                             true)
+                     .keep_alive);
+    EXPECT_TRUE(parse<true>("GET / HTTP/1.0\r\nHost: a\r\nConnection: Keep-Alive\r\n\r\n", true)
+                    .keep_alive);
     const std::string chunked = "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n";
     EXPECT_TRUE(parse<false>(chunked, true).chunked);
     EXPECT_EQ(parse<false>(chunked, true), parse<false>(chunked, false));
