@@ -182,13 +182,19 @@ to_ms() {
     else printf "nan" }'
 }
 
-# CPU time (clock ticks) a proxy used so far: nginx's worker, the others' single process.
-cpu_ticks() {
+# CPU time (ns) a proxy used so far, all its threads: nginx's worker, the others' process.
+# schedstat counts nanoseconds; /proc/PID/stat, the fallback, only clock ticks.
+TCK=$(getconf CLK_TCK)
+cpu_ns() {
   local pid=${PID[$1]}
   if [ "$1" = nginx ]; then pid=$(ps -o pid= --ppid "$pid" | head -1 | tr -d ' '); fi
-  awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$pid/stat"
+  if [ -r "/proc/$pid/schedstat" ]; then
+    cat "/proc/$pid"/task/*/schedstat | awk '{ s += $1 } END { printf "%.0f\n", s }'
+  else
+    awk -v tck="$TCK" '{ sub(/^.*\) /, ""); printf "%.0f\n", ($12 + $13) * 1e9 / tck }' \
+      "/proc/$pid/stat"
+  fi
 }
-TCK=$(getconf CLK_TCK)
 
 declare -A RPS P99 ERRS CPU RRPS RP99 RCPU LAST_RPS LAST_P99 LAST_CPU
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf (b > 0 ? "%.3f" : "nan"), a / b }'; }
@@ -200,9 +206,9 @@ for rep in $(seq 1 "$REPS"); do
     for kind in "${order[@]}"; do
       url=http://$H:${PORT[$kind]}$path
       taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNS" -d"${WARM}s" "$url" > /dev/null 2>&1 || true
-      t0=$(cpu_ticks "$kind")
+      t0=$(cpu_ns "$kind")
       out=$(taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNS" -d"${DUR}s" --timeout 5s --latency "$url" 2>&1)
-      t1=$(cpu_ticks "$kind")
+      t1=$(cpu_ns "$kind")
       rps=$(awk '/^Requests\/sec:/ { print $2 }' <<< "$out")
       p99=$(to_ms "$(awk '$1 == "99%" { print $2 }' <<< "$out")")
       errs=$(awk -F'[ ,]+' '/Socket errors:/ { print $5 + $7 + $9 + $11 }' <<< "$out")
@@ -212,8 +218,8 @@ for rep in $(seq 1 "$REPS"); do
       P99[$key]="${P99[$key]:-} ${p99}"
       ERRS[$key]=$(( ${ERRS[$key]:-0} + ${errs:-0} + ${non2xx:-0} ))
       # proxy CPU microseconds per request: the least noisy figure on a shared machine
-      CPU[$key]="${CPU[$key]:-} $(awk -v t=$((t1 - t0)) -v tck="$TCK" -v r="${rps:-0}" -v d="$DUR" \
-        'BEGIN { printf "%.2f", (r > 0 ? 1e6 * t / tck / (r * d) : 0) }')"
+      CPU[$key]="${CPU[$key]:-} $(awk -v t=$((t1 - t0)) -v r="${rps:-0}" -v d="$DUR" \
+        'BEGIN { printf "%.2f", (r > 0 ? 1e-3 * t / (r * d) : 0) }')"
       LAST_RPS[$kind]=${rps:-0} LAST_P99[$kind]=$p99 LAST_CPU[$kind]=${CPU[$key]##* }
     done
     # Ratios are taken within a repetition, whose proxies ran minutes apart at most: the median
