@@ -1360,8 +1360,18 @@ awaitable<bool> session::relay_response(const farm_snapshot& farm, const server_
                 head_pending = false;
             }
             upstream_->stream.expires_after(timeout_);
-            // Body bytes at hand are taken without a coroutine; read_body() waits for more.
-            const auto room = asio::buffer(buffer.data() + held, buffer.size() - held);
+            // Body bytes at hand are taken without a coroutine; read_body() waits for more. A
+            // length-delimited rest of the body that is all at hand is taken where it lies: the
+            // upstream buffer is not written again before the client has the bytes.
+            char* body = buffer.data();
+            auto room = asio::buffer(buffer.data() + held, buffer.size() - held);
+            const auto remaining = p.content_length_remaining();
+            const bool in_place = held == 0 && !plan.rechunk && remaining && *remaining > 0 &&
+                                  *remaining <= upstream_->buffer.size();
+            if (in_place) {
+                body = static_cast<char*>(upstream_->buffer.data().data());
+                room = asio::buffer(body, static_cast<std::size_t>(*remaining));
+            }
             auto got = net::parse_body(upstream_->buffer, p, room);
             if (!got) got = co_await net::read_body(upstream_->stream, upstream_->buffer, p, room);
             if (auto ec = std::get<0>(*got)) {
@@ -1370,9 +1380,10 @@ awaitable<bool> session::relay_response(const farm_snapshot& farm, const server_
             }
             held += std::get<1>(*got);
             const bool done = p.is_done();
+            BOOST_ASSERT(!in_place || (done && held == *remaining));
             if (head_pending && !done && held < threshold && held < buffer.size()) continue;
             const std::size_t count =
-                gather_response_pieces(head_pending, {buffer.data(), held}, plan.rechunk, done);
+                gather_response_pieces(head_pending, {body, held}, plan.rechunk, done);
             if (count > 0) {
                 before_client_write();
                 written = co_await client_->write(
