@@ -30,23 +30,10 @@ std::optional<error_code> parse_head_impl(beast::flat_buffer& buffer,
     }
     const bool lone_cr = IsRequest && !parser.got_some() && buffer.size() == 1 && bytes[0] == '\r';
     if (buffer.size() == 0 || lone_cr) return std::nullopt;
-    error_code ec;
-    if (auto head = parser.put_head({bytes, buffer.size()}, ec)) {
-        // A refused head ends the connection: what it leaves buffered does not matter.
-        if (!parser.is_header_done()) return ec;
-        buffer.consume(*head);
-        return error_code{};
-    }
-    auto used = parser.put(buffer.data(), ec);
-    if (parser.is_header_done()) {
-        // Beast takes a head in one piece once it is complete: `used` bytes are all of it.
-        bool folded = contains_obs_fold({bytes, used});
-        buffer.consume(used);
-        return folded ? error_code(http_errc::obs_fold) : error_code{};
-    }
+    std::size_t used = 0;
+    auto outcome = parser.take_head({bytes, buffer.size()}, used);
     buffer.consume(used);
-    if (ec && ec != http::error::need_more) return ec;
-    return std::nullopt;
+    return outcome;
 }
 
 template <bool IsRequest>

@@ -196,6 +196,26 @@ std::optional<std::size_t> head_parser<IsRequest>::put_head(std::string_view byt
 }
 
 template <bool IsRequest>
+std::optional<error_code> head_parser<IsRequest>::take_head(std::string_view bytes,
+                                                            std::size_t& used) {
+    BOOST_ASSERT(!bytes.empty());  // Beast would do arithmetic on a null pointer
+    error_code ec;
+    if (auto head = put_head(bytes, ec)) {
+        // A refused head ends the connection: what it leaves unconsumed does not matter.
+        used = this->is_header_done() ? *head : 0;
+        return this->is_header_done() ? error_code{} : ec;
+    }
+    used = this->put(asio::buffer(bytes.data(), bytes.size()), ec);
+    if (this->is_header_done()) {
+        // Beast takes a head in one piece once it is complete: `used` bytes are all of it.
+        return contains_obs_fold(bytes.substr(0, used)) ? error_code(http_errc::obs_fold)
+                                                        : error_code{};
+    }
+    if (ec && ec != http::error::need_more) return ec;
+    return std::nullopt;
+}
+
+template <bool IsRequest>
 void head_parser<IsRequest>::on_request_impl(http::verb, boost::beast::string_view method,
                                              boost::beast::string_view target, int version,
                                              error_code& ec) {

@@ -85,6 +85,10 @@ public:
     // anything in it is unusual (obs-fold, a bare LF, a control byte, a limit reached): the
     // caller then puts the bytes as usual, which reports what is wrong.
     std::optional<std::size_t> put_head(std::string_view bytes, error_code& ec);
+    // The head in `bytes` (not empty: every unparsed byte at hand), by put_head() when it takes
+    // it, else by Beast's put() with obs-fold refused: the outcome once the head is complete or
+    // wrong, nothing while more bytes are needed. `used` is how many bytes were taken.
+    std::optional<error_code> take_head(std::string_view bytes, std::size_t& used);
     // put_head() declines every head when off (to compare it with put() in tests).
     void fast_head(bool on) noexcept { fast_head_ = on; }
 

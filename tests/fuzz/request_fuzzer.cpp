@@ -87,26 +87,18 @@ parsed parse(net::http_head& head, const std::vector<std::string_view>& pieces,
     return out;
 }
 
-// What a head parser makes of `bytes` read at once, the way net::parse_head() drives it (that
-// file holds coroutines, which this build cannot instrument): with the one-pass put_head() first,
-// or with Beast's put() alone.
+// What a head parser makes of `bytes` read at once (as net::parse_head() drives it, in a file
+// this build cannot instrument): with the one-pass put_head() first, or Beast's put() alone.
 template <bool IsRequest>
 std::string head_outcome(std::string_view bytes, bool fast) {
     net::http_head head;
     net::head_parser<IsRequest> parser(head);
     parser.fast_head(fast);
     parser.eager(false);
-    error_code ec;
     std::size_t used = 0;
-    if (auto whole = parser.put_head(bytes, ec)) {
-        used = *whole;
-    } else {
-        used = parser.put(asio::buffer(bytes.data(), bytes.size()), ec);
-        if (parser.is_header_done() && net::contains_obs_fold(bytes.substr(0, used)))
-            return "obs-fold";
-    }
-    if (!parser.is_header_done())
-        return ec && ec != http::error::need_more ? "error " + ec.message() : "incomplete";
+    auto outcome = parser.take_head(bytes, used);
+    if (!outcome) return "incomplete";
+    if (*outcome) return "error " + outcome->message();
     std::string out = head.method + " " + head.target + " " + std::to_string(head.status) + " " +
                       head.reason + " " + std::to_string(head.version) + " " +
                       std::to_string(bytes.size() - used);
