@@ -1,5 +1,6 @@
 #include "net/stream.hpp"
 
+#include "net/deadline_clock.hpp"
 #include "net/edge_read.hpp"
 
 #include <array>
@@ -284,7 +285,9 @@ bool stream::is_open() const noexcept {
     return tls_ ? tls_->next_layer().is_open() : plain_->is_open();
 }
 
-void stream::expires_after(steady_clock::duration d) { expires_at(steady_clock::now() + d); }
+// The deadline clock: a deadline refreshed per read costs no precise clock reading, and ends a
+// few milliseconds late rather than early.
+void stream::expires_after(steady_clock::duration d) { expires_at(deadline_now() + d); }
 
 void stream::expires_never() { expires_at(steady_clock::time_point::max()); }
 

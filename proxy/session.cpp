@@ -1,5 +1,6 @@
 #include "proxy/session.hpp"
 
+#include "net/deadline_clock.hpp"
 #include "net/http_io.hpp"
 #include "net/log.hpp"
 #include "proxy/affinity.hpp"
@@ -550,7 +551,7 @@ void session::begin_wait() {
     // for a new plain connection).
     idle_ = true;
     park_requested_ = false;
-    const auto now = steady_clock::now();
+    const auto now = net::deadline_now();
     const auto timeout = served_ == 0 && !https_ ? lim.header_timeout : lim.keep_alive_timeout;
     client_->expires_at(now + timeout);
     if (!https_) {
@@ -812,7 +813,7 @@ void session::finish_log() {
     if (st_->log.outcome_farm)
         record_outcome(*st_->log.outcome_farm, st_->log.outcome_server,
                        outcome_of(st_->log.triple.status, st_->log.triple.substatus, st_->log.triple.win32),
-                       steady_clock::now());
+                       net::deadline_now());
     if (w_.logging()) {
         access_record r;
         r.when = std::chrono::system_clock::now();
@@ -954,7 +955,7 @@ awaitable<bool> session::forward(const rule_result& route) {
                 if (settings.keep_alive) {
                     upstream_ = w_.pool().take(
                         farm.servers[static_cast<std::size_t>(index)].runtime.get(), farm.tls.get(),
-                        steady_clock::now(), !idempotent || has_body_);
+                        net::deadline_now(), !idempotent || has_body_);
                     reused = upstream_ != nullptr;
                 }
             }
@@ -971,7 +972,7 @@ awaitable<bool> session::forward(const rule_result& route) {
                     // Reported here: the request may go on to another server.
                     record_outcome(farm, static_cast<std::size_t>(index),
                                    outcome_of(error.status, error.substatus, error.win32),
-                                   steady_clock::now());
+                                   net::deadline_now());
                     st_->log.outcome_farm = nullptr;
                     st_->tried[static_cast<std::size_t>(index)] = true;
                     last_error = error;
@@ -1180,7 +1181,7 @@ void session::prepare_forwarded_for(const proxy_settings& settings) {
 }
 
 int session::balance(const farm_snapshot& farm, unsigned thread) {
-    const auto now = steady_clock::now();
+    const auto now = net::deadline_now();
     st_->loads.resize(farm.servers.size());
     for (std::size_t i = 0; i < farm.servers.size(); ++i) {
         const auto& rt = *farm.servers[i].runtime;
@@ -1247,7 +1248,7 @@ void session::note_response_time(const server_slot& slot, steady_clock::time_poi
 
 int session::affinity_server(const farm_snapshot& farm) {
     if (st_->affinity_cookie.empty()) return -1;
-    const auto now = steady_clock::now();
+    const auto now = net::deadline_now();
     for (std::size_t i = 0; i < farm.servers.size(); ++i) {
         if (farm.servers[i].affinity_token != st_->affinity_cookie) continue;
         if (st_->tried[i] || !farm.servers[i].runtime->keeps_affinity(now)) return -1;
@@ -1440,7 +1441,7 @@ awaitable<bool> session::relay_response(const farm_snapshot& farm, const server_
         if (pin_requested) {
             pinned_.push_back({farm.runtime.get(), std::move(upstream_)});
         } else if (farm.settings.keep_alive) {
-            w_.pool().put(std::move(upstream_), steady_clock::now(),
+            w_.pool().put(std::move(upstream_), net::deadline_now(),
                           farm.settings.upstream_idle_timeout, farm.settings.max_idle_per_server);
         }
     } else if (pin_requested) {
