@@ -11,17 +11,21 @@ int hex_value(char c) noexcept {
 
 void percent_decode(std::string_view in, std::string& out) {
     out.clear();
-    for (std::size_t i = 0; i < in.size(); ++i) {
-        if (in[i] == '%' && i + 2 < in.size()) {
-            int hi = hex_value(in[i + 1]);
-            int lo = hex_value(in[i + 2]);
-            if (hi >= 0 && lo >= 0) {
-                out.push_back(static_cast<char>(hi * 16 + lo));
-                i += 2;
-                continue;
-            }
+    // The text between escapes is copied a run at a time: most paths have no escape at all.
+    for (;;) {
+        const auto escape = in.find('%');
+        out.append(in.substr(0, escape));
+        if (escape == std::string_view::npos) return;
+        in.remove_prefix(escape);
+        const int hi = in.size() > 2 ? hex_value(in[1]) : -1;
+        const int lo = in.size() > 2 ? hex_value(in[2]) : -1;
+        if (hi >= 0 && lo >= 0) {
+            out.push_back(static_cast<char>(hi * 16 + lo));
+            in.remove_prefix(3);
+        } else {
+            out.push_back('%');  // not an escape: kept as it is
+            in.remove_prefix(1);
         }
-        out.push_back(in[i]);
     }
 }
 
