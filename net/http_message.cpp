@@ -85,6 +85,19 @@ void http_fields::hold(std::string_view lines) {
                e.value_offset + e.value_size <= lines.size();
     }));
     arena_.assign(lines);
+    held_bytes_ = lines.size();
+}
+
+std::string_view http_fields::received_line(const iterator& at) const noexcept {
+    const std::size_t i = at.index();
+    assert(i < entries_.size());
+    const std::size_t begin = entries_[i].name_offset;
+    if (begin >= held_bytes_) return {};
+    // Held lines follow one another in the order of their entries (erased ones included).
+    const std::size_t end = i + 1 < entries_.size() && entries_[i + 1].name_offset < held_bytes_
+                                ? entries_[i + 1].name_offset
+                                : held_bytes_;
+    return std::string_view(arena_).substr(begin, end - begin);
 }
 
 void http_fields::set(std::string_view name, std::string_view value) {
@@ -127,6 +140,7 @@ std::size_t http_fields::count(std::string_view name) const {
 
 void http_fields::clear() noexcept {
     arena_.clear();
+    held_bytes_ = 0;
     entries_.clear();
     live_ = 0;
     text_bytes_ = 0;

@@ -63,6 +63,7 @@ public:
             return copy;
         }
         bool operator==(const iterator& other) const { return index_ == other.index_; }
+        std::size_t index() const noexcept { return index_; }
 
     private:
         void skip() {
@@ -83,6 +84,10 @@ public:
     void add_held(std::size_t name_offset, std::size_t name_size, std::size_t value_offset,
                   std::size_t value_size);
     void hold(std::string_view lines);
+    // The line a field arrived in, as received (its own spacing, CRLF included), for a field
+    // taken by add_held() and hold(); empty for one added otherwise. The lines of neighbouring
+    // held fields are neighbours in memory, so a writer may copy a run of them at once.
+    std::string_view received_line(const iterator& at) const noexcept;
     // Replaces every field called `name` by one with `value`.
     void set(std::string_view name, std::string_view value);
     // Removes every field called `name`; returns how many.
@@ -117,6 +122,7 @@ private:
     std::vector<entry> entries_;
     std::size_t live_ = 0;
     std::size_t text_bytes_ = 0;
+    std::size_t held_bytes_ = 0;  // the arena's first bytes: the lines given to hold()
 };
 
 // The request line or status line plus fields. `version` is 10 or 11.

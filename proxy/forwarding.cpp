@@ -64,6 +64,38 @@ bool is_client_forwarding_field(std::string_view name) {
            net::iequals(name, "X-Forwarded-Host");
 }
 
+// Writes the fields kept from a received head: the lines of neighbouring fields as received are
+// copied in one piece, other fields one at a time. flush() before writing anything else.
+class field_writer {
+public:
+    field_writer(const net::http_fields& fields, std::string& out) : fields_(fields), out_(out) {}
+
+    void keep(const net::http_fields::iterator& at) {
+        const auto line = fields_.received_line(at);
+        if (line.empty()) {
+            flush();
+            auto [name, value] = *at;
+            net::append_field(out_, name, value);
+        } else if (size_ != 0 && line.data() == run_ + size_) {
+            size_ += line.size();
+        } else {
+            flush();
+            run_ = line.data();
+            size_ = line.size();
+        }
+    }
+    void flush() {
+        if (size_ != 0) out_.append(run_, size_);
+        size_ = 0;
+    }
+
+private:
+    const net::http_fields& fields_;
+    std::string& out_;
+    const char* run_ = nullptr;
+    std::size_t size_ = 0;
+};
+
 }  // namespace
 
 bool is_hop_by_hop(std::string_view name) noexcept {
@@ -97,7 +129,9 @@ void write_upstream_request(const net::http_head& client, const upstream_request
     net::append_field(out, "Host", r.host);
 
     const connection_options named(client);
-    for (auto [name, value] : client.fields) {
+    field_writer kept(client.fields, out);
+    for (auto at = client.fields.begin(); at != client.fields.end(); ++at) {
+        const auto [name, value] = *at;
         if (is_hop_by_hop(name)) continue;
         if (named.names(name)) continue;
         // Framing, Host and the proxy's own fields are regenerated below.
@@ -107,8 +141,9 @@ void write_upstream_request(const net::http_head& client, const upstream_request
         if (r.forwarded_proto && net::iequals(name, "X-Forwarded-Proto")) continue;
         if (!r.request_id_header.empty() && net::iequals(name, r.request_id_header)) continue;
         if (!r.forward_expect && net::iequals(name, "Expect")) continue;
-        net::append_field(out, name, value);
+        kept.keep(at);
     }
+    kept.flush();
 
     if (!r.forwarded_for_header.empty())
         net::append_field(out, r.forwarded_for_header, r.forwarded_for);
@@ -168,12 +203,15 @@ void write_downstream_response(const net::http_head& upstream, const downstream_
     append_status_line(upstream, out);
 
     const connection_options named(upstream);
-    for (auto [name, value] : upstream.fields) {
+    field_writer kept(upstream.fields, out);
+    for (auto at = upstream.fields.begin(); at != upstream.fields.end(); ++at) {
+        const auto [name, value] = *at;
         if (is_hop_by_hop(name)) continue;
         if (named.names(name)) continue;
         if (net::iequals(name, "Content-Length")) continue;
         if (r.reverse_rewrite &&
             (net::iequals(name, "Location") || net::iequals(name, "Content-Location"))) {
+            kept.flush();
             out.append(name);
             out.append(": ");
             if (!reverse_rewrite_url(value, r.upstream_authority, r.client_host, r.client_https,
@@ -182,8 +220,9 @@ void write_downstream_response(const net::http_head& upstream, const downstream_
             out.append("\r\n");
             continue;
         }
-        net::append_field(out, name, value);
+        kept.keep(at);
     }
+    kept.flush();
     switch (r.framing) {
         case body_framing::none:
             break;
@@ -204,11 +243,14 @@ void write_downstream_response(const net::http_head& upstream, const downstream_
 void write_interim_response(const net::http_head& upstream, std::string& out) {
     append_status_line(upstream, out);
     const connection_options named(upstream);
-    for (auto [name, value] : upstream.fields) {
+    field_writer kept(upstream.fields, out);
+    for (auto at = upstream.fields.begin(); at != upstream.fields.end(); ++at) {
+        const auto [name, value] = *at;
         if (is_hop_by_hop(name)) continue;
         if (named.names(name)) continue;
-        net::append_field(out, name, value);
+        kept.keep(at);
     }
+    kept.flush();
     out.append("\r\n");
 }
 

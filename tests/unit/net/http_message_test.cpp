@@ -1,5 +1,7 @@
 #include "net/http_message.hpp"
 
+#include <vector>
+
 #include <gtest/gtest.h>
 
 namespace gatehouse::net {
@@ -48,6 +50,33 @@ TEST(HttpFields, ClearKeepsNothing) {
     f.add("B", "2");
     EXPECT_EQ(f.find("B"), "2");
     EXPECT_FALSE(f.find("A"));
+}
+
+// Fields held in one copy of their lines, as the one-pass parse takes them.
+TEST(HttpFields, ReceivedLineIsTheHeldLineAsItCame) {
+    const std::string_view lines = "A: 1\r\nBb:  two \t\r\nC:3\r\n";
+    http_fields f;
+    f.add_held(0, 1, 3, 1);
+    f.add_held(6, 2, 11, 3);
+    f.add_held(18, 1, 20, 1);
+    f.hold(lines);
+    std::vector<std::string_view> got;
+    for (auto at = f.begin(); at != f.end(); ++at) got.push_back(f.received_line(at));
+    EXPECT_EQ(got, (std::vector<std::string_view>{"A: 1\r\n", "Bb:  two \t\r\n", "C:3\r\n"}));
+    EXPECT_EQ(f.find("Bb"), "two");
+    // Neighbouring lines are neighbours in memory.
+    EXPECT_EQ(got[0].data() + got[0].size(), got[1].data());
+
+    // An erased field's line is skipped; an added field has none; the held ones keep theirs.
+    f.erase("Bb");
+    f.add("D", "4");
+    got.clear();
+    for (auto at = f.begin(); at != f.end(); ++at) got.push_back(f.received_line(at));
+    EXPECT_EQ(got, (std::vector<std::string_view>{"A: 1\r\n", "C:3\r\n", ""}));
+
+    f.clear();
+    f.add("E", "5");
+    EXPECT_EQ(f.received_line(f.begin()), "");
 }
 
 TEST(HttpHead, WritesRequestWithExtensionMethodAndRawTarget) {

@@ -1,9 +1,12 @@
 #include "proxy/forwarding.hpp"
 
+#include "net/http_io.hpp"
+#include "net/http_parser.hpp"
 #include "proxy/access_log.hpp"
 #include "proxy/error_triple.hpp"
 #include "proxy/request_id.hpp"
 
+#include <cstring>
 #include <regex>
 #include <set>
 
@@ -19,6 +22,21 @@ net::http_head request(std::initializer_list<std::pair<std::string_view, std::st
     h.target = std::move(target);
     for (auto [name, value] : f) h.fields.add(name, value);
     return h;
+}
+
+// A head as the proxy gets it from the wire: parsed in one pass, its field lines held as sent.
+template <bool IsRequest>
+net::http_head parsed(std::string_view bytes) {
+    net::http_head head;
+    net::head_parser<IsRequest> parser(head);
+    beast::flat_buffer buffer;
+    auto room = buffer.prepare(bytes.size());
+    std::memcpy(room.data(), bytes.data(), bytes.size());
+    buffer.commit(bytes.size());
+    auto done = net::parse_head(buffer, parser);
+    EXPECT_TRUE(done && !*done) << bytes;
+    EXPECT_NE(head.fields.received_line(head.fields.begin()), "") << "not held: " << bytes;
+    return head;
 }
 
 upstream_request defaults() {
@@ -133,6 +151,71 @@ TEST(DownstreamResponse, KeepsRepeatedFieldsUnfoldedAndTheReasonByteExact) {
     write_downstream_response(rpc, {.framing = body_framing::length, .content_length = 1073741824},
                               out);
     EXPECT_TRUE(out.starts_with("HTTP/1.1 200 Success\r\n")) << out;
+}
+
+TEST(DownstreamResponse, CopiesReceivedLinesAsSentAroundTheFieldsItDropsOrChanges) {
+    auto upstream = parsed<false>(
+        "HTTP/1.1 302 Found\r\n"
+        "Server: Microsoft-IIS/10.0\r\n"
+        "Cache-Control:private\r\n"
+        "Content-Length: 0\r\n"
+        "Location: http://ex01.contoso.local/owa/\r\n"
+        "X-FEServer: EX01  \r\n"
+        "Connection: keep-alive, X-Hop\r\n"
+        "X-Hop: 1\r\n"
+        "Set-Cookie: a=1\r\n"
+        "Set-Cookie: b=2\r\n"
+        "\r\n");
+    upstream.fields.add("Set-Cookie", "X-BackEndCookie=ex01");
+    std::string out;
+    write_downstream_response(upstream,
+                              {.framing = body_framing::length,
+                               .content_length = 0,
+                               .reverse_rewrite = true,
+                               .upstream_authority = "ex01.contoso.local",
+                               .client_host = "mail.contoso.com",
+                               .client_https = true},
+                              out);
+    EXPECT_EQ(out,
+              "HTTP/1.1 302 Found\r\n"
+              "Server: Microsoft-IIS/10.0\r\n"
+              "Cache-Control:private\r\n"
+              "Location: https://mail.contoso.com/owa/\r\n"
+              "X-FEServer: EX01  \r\n"
+              "Set-Cookie: a=1\r\n"
+              "Set-Cookie: b=2\r\n"
+              "Set-Cookie: X-BackEndCookie=ex01\r\n"
+              "Content-Length: 0\r\n\r\n");
+}
+
+TEST(UpstreamRequest, CopiesReceivedLinesAsSentAndRegeneratesTheRest) {
+    auto client = parsed<true>(
+        "POST /mapi/emsmdb/?MailboxId=x HTTP/1.1\r\n"
+        "Content-Type: application/mapi-http\r\n"
+        "X-RequestType: Execute\r\n"
+        "Host: mail.contoso.com\r\n"
+        "Authorization:  NTLM TlRMTVNTUAAB\r\n"
+        "X-Forwarded-For: 203.0.113.9\r\n"
+        "Content-Length: 5\r\n"
+        "User-Agent: Microsoft Office/16.0\r\n"
+        "\r\n");
+    auto r = defaults();
+    r.target = "/mapi/emsmdb/?MailboxId=x";
+    r.framing = body_framing::length;
+    r.content_length = 5;
+    std::string out;
+    write_upstream_request(client, r, out);
+    EXPECT_EQ(out,
+              "POST /mapi/emsmdb/?MailboxId=x HTTP/1.1\r\n"
+              "Host: mail.contoso.com\r\n"
+              "Content-Type: application/mapi-http\r\n"
+              "X-RequestType: Execute\r\n"
+              "Authorization:  NTLM TlRMTVNTUAAB\r\n"
+              "User-Agent: Microsoft Office/16.0\r\n"
+              "X-Forwarded-For: 192.0.2.7:50123\r\n"
+              "X-Forwarded-Proto: https\r\n"
+              "X-ARR-LOG-ID: 3f2504e0-4f89-41d3-9a0c-0305e82c3301\r\n"
+              "Content-Length: 5\r\n\r\n");
 }
 
 TEST(DownstreamResponse, RechunksAndSignalsClose) {
