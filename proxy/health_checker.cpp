@@ -118,8 +118,9 @@ awaitable<probe_result> run_probe(asio::io_context& context, const farm_snapshot
     co_return result;
 }
 
+// `changes` is the server's health_changes when the probe started.
 awaitable<void> probe(health_checker::impl* d, std::shared_ptr<const snapshot> snap,
-                      std::size_t farm_index, std::size_t server_index) {
+                      std::size_t farm_index, std::size_t server_index, std::uint64_t changes) {
     const auto generation = d->generation;
     const auto& farm = snap->farms()[farm_index];
     const auto& slot = farm.servers[server_index];
@@ -134,6 +135,12 @@ awaitable<void> probe(health_checker::impl* d, std::shared_ptr<const snapshot> s
     // An admin action or the live traffic test may have changed the health since: the test
     // goes on from there.
     if (rt.monitor->healthy() != rt.healthy.load()) rt.monitor->force(rt.healthy.load());
+    if (rt.health_changes.load() != changes) {
+        // Set while this probe was out (ARR's "Set Server as Unhealthy", live traffic): its
+        // answer may predate that, so the next probe's decides.
+        rt.monitor->probe_discarded(now);
+        co_return;
+    }
     rt.monitor->probe_finished(passed, now);
     if (!passed) {
         GATEHOUSE_LOG(debug, "health")
@@ -171,7 +178,8 @@ awaitable<void> schedule(health_checker::impl* d) {
                     rt.monitor->probe_started(now);
                     ++d->in_flight;
                     d->probes.fetch_add(1, std::memory_order_relaxed);
-                    asio::co_spawn(d->context, probe(d, snap, f, i), asio::detached);
+                    asio::co_spawn(d->context, probe(d, snap, f, i, rt.health_changes.load()),
+                                   asio::detached);
                 }
                 if (!rt.monitor->in_flight()) next = std::min(next, rt.monitor->next_probe());
             }

@@ -35,11 +35,20 @@ bool health_monitor::probe_finished(bool passed, steady_time now) {
         ++failures_;
         if (healthy_ && failures_ >= thresholds_.fall) healthy_ = false;
     }
+    schedule_after_probe(now);
+    return was != healthy_;
+}
+
+void health_monitor::probe_discarded(steady_time now) {
+    in_flight_ = false;
+    schedule_after_probe(now);
+}
+
+void health_monitor::schedule_after_probe(steady_time now) {
     // The period follows the verdict now in force, counted from the probe's start; a probe
     // that outlived the period is followed at once (one in flight at most, never a backlog).
     next_ = started_ + (healthy_ ? thresholds_.interval : thresholds_.down_interval);
     next_ = std::max(next_, now);
-    return was != healthy_;
 }
 
 void health_monitor::force(bool healthy) {

@@ -45,6 +45,8 @@ public:
     // Records a result; returns true when the verdict changed. A probe without an answer within
     // the timeout is a failure (the caller reports it at start + timeout).
     bool probe_finished(bool passed, steady_time now);
+    // Ends a probe whose result does not count (the verdict was set while it was out).
+    void probe_discarded(steady_time now);
 
     bool healthy() const { return healthy_; }
     // Sets the verdict from outside (an admin action, live traffic); counts start over.
@@ -54,6 +56,8 @@ public:
     std::uint32_t consecutive_failures() const { return failures_; }
 
 private:
+    void schedule_after_probe(steady_time now);
+
     health_thresholds thresholds_;
     steady_time next_;
     steady_time started_{};

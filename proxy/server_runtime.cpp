@@ -54,8 +54,9 @@ void server_runtime::reset_counters() {
 }
 
 void server_runtime::set_healthy(bool value, steady_time now) noexcept {
-    if (!healthy.exchange(value) && value)
-        recovered_at_ns.store(now.time_since_epoch().count(), std::memory_order_relaxed);
+    if (healthy.exchange(value) == value) return;
+    health_changes.fetch_add(1);
+    if (value) recovered_at_ns.store(now.time_since_epoch().count(), std::memory_order_relaxed);
 }
 
 void server_runtime::set_state(availability value, steady_time now) noexcept {

@@ -67,6 +67,9 @@ public:
     std::atomic<availability> state;
     // Health as decided by health tests (healthy until a test says otherwise).
     std::atomic<bool> healthy{true};
+    // Counts the changes of `healthy`: a health probe that sees it move while it is out answered
+    // for a state that no longer holds.
+    std::atomic<std::uint64_t> health_changes{0};
     std::atomic<std::int64_t> in_flight{0};
     std::atomic<std::uint64_t> traffic_bytes{0};     // request + response bytes, all threads
     std::atomic<std::uint64_t> response_time_us{0};  // EWMA of time to response head

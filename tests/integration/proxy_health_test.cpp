@@ -109,6 +109,28 @@ TEST_F(ProxyHealth, AdminMarksUnhealthyAndTheNextPassingTestBringsItBack) {
               proxy::make_error_code(proxy::control_errc::unknown_farm));
 }
 
+// The mark holds until a health test sent after it passes: the answer to one already out when
+// the admin acted does not count. EX01's owa HealthCheck.htm answers after 1 s, so the test out
+// at the mark answers about 1 s later and the next one about 2 s later.
+TEST_F(ProxyHealth, AnAdminMarkOutlivesTheTestThatWasOutWhenItCame) {
+    start_fleet(2);
+    const double scale = fleet_->time_scale();
+    fleet_->server(0).update([scale](fake_cas::server_config& c) {
+        c.at(fake_cas::vdir::owa).health.latency_ms = static_cast<std::uint32_t>(1000 / scale);
+    });
+    auto json = config_json();
+    const std::string timeout = R"("timeout_ms": 1000)";
+    json.replace(json.find(timeout), timeout.size(), R"("timeout_ms": 5000)");  // owa's, first
+    start_proxy(json);
+    // Each farm's first probes start at once: owa's on EX01 is out once six are.
+    ASSERT_TRUE(eventually([&] { return proxy().health_probes_sent() >= 6; }));
+    const auto marked = steady_clock::now();
+    ASSERT_TRUE(proxy().set_server_health("owa", authority(0), false));
+    ASSERT_TRUE(eventually([&] { return healthy("owa", 0); }, 10s));
+    // Brought back by the first answer it would have been within 1 s of the mark.
+    EXPECT_GE(steady_clock::now() - marked, 1500ms);
+}
+
 TEST_F(ProxyHealth, LiveTrafficFailuresMarkAServerUnhealthyUntilTheTestSaysOtherwise) {
     start_fleet(2);
     // No health test on owa: only an admin action brings the server back.

@@ -126,5 +126,34 @@ TEST(ProbePasses, StatusRangesAndBodyMatch) {
     EXPECT_FALSE(probe_passes(c, 200, "250 ok"));
 }
 
+// A probe whose answer no longer counts leaves the verdict and the counts as they are, and the
+// next one starts on the usual schedule.
+TEST(HealthMonitor, ADiscardedProbeChangesNothingButTheSchedule) {
+    manual_clock clock;
+    health_monitor m(thresholds(100ms, 50ms, 2, 1), clock.now);
+    m.force(false);
+    m.probe_started(clock.now);
+    clock.advance(5ms);
+    EXPECT_FALSE(m.probe_finished(true, clock.now));  // one pass of the two rise needs
+    EXPECT_EQ(m.consecutive_passes(), 1u);
+
+    clock.now = m.next_probe();
+    m.probe_started(clock.now);
+    EXPECT_FALSE(m.probe_due(clock.now + 1s));  // one at a time
+    clock.advance(5ms);
+    m.probe_discarded(clock.now);
+    EXPECT_FALSE(m.in_flight());
+    EXPECT_FALSE(m.healthy());
+    EXPECT_EQ(m.consecutive_passes(), 1u);
+    EXPECT_EQ(m.next_probe(), clock.now - 5ms + 100ms);
+
+    // A discarded probe that outlived the period is followed at once.
+    clock.now = m.next_probe();
+    m.probe_started(clock.now);
+    clock.advance(300ms);
+    m.probe_discarded(clock.now);
+    EXPECT_EQ(m.next_probe(), clock.now);
+}
+
 }  // namespace
 }  // namespace gatehouse::proxy
