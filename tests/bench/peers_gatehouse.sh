@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs gatehouse-proxy the way shared/bench/peers.sh measures its peers (kind "custom"): one
 # thread, an HTTP and an HTTPS listener, round robin (or least requests) across two back ends
-# with keep-alive. It stays in the foreground.
+# with keep-alive, sending the back ends what the peers send: X-Forwarded-For with the client's
+# address only. It stays in the foreground.
 #
 #   CUSTOM_START="tests/bench/peers_gatehouse.sh build/proxy/gatehouse-proxy \
 #     {HTTP_PORT} {TLS_PORT} {CERT} {KEY} {B1} {B2} {BAL}" peers.sh custom haproxy-1t nginx-1w
@@ -22,6 +23,8 @@ cat > "$dir/gatehouse.json" << JSON
   "farms": { "cas": { "servers": [ { "address": "${b1%:*}", "port": ${b1##*:} },
                                    { "address": "${b2%:*}", "port": ${b2##*:} } ],
                       "load_balancing": { "algorithm": "$algorithm" } } },
+  "proxy": { "include_port_in_x_forwarded_for": false, "x_forwarded_proto": false,
+             "log_guid_header": "" },
   "rules": [ { "name": "all", "pattern_syntax": "wildcard", "pattern": "*",
                "action": { "type": "route", "farm": "cas" } } ]
 }

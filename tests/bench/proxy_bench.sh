@@ -6,9 +6,10 @@
 # Two nginx back ends (one worker each) serve /owa/HealthCheck.htm (15 bytes), /ews/small
 # (4 KiB) and /owa/big (1 MiB). Each proxy runs one thread (HAProxy nbthread 1, nginx one
 # worker, gatehouse-proxy --threads 1), pinned to SUT_CPU, and balances round robin across both
-# back ends with keep-alive to them. wrk -t1 -c CONNS, pinned to CLIENT_CPU, runs WARM seconds of
-# warm-up then DUR seconds measured, per proxy and workload, proxies taking turns (the order
-# reversed every other repetition). Figures are printed as ratios to HAProxy measured in the same
+# back ends with keep-alive to them, sending them the same request (X-Forwarded-For added:
+# lib.sh). wrk -t1 -c CONNS, pinned to CLIENT_CPU, runs WARM seconds of warm-up then DUR seconds
+# measured, per proxy and workload, proxies taking turns (the order reversed every other
+# repetition). Figures are printed as ratios to HAProxy measured in the same
 # repetition (this machine is shared and noisy), the median over REPS repetitions, with each
 # proxy's CPU time per request (from /proc), the steadiest of the three.
 # First each proxy, freshly started, holds IDLE idle keep-alive client connections (each has
