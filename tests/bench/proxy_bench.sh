@@ -15,18 +15,19 @@
 # First each proxy, freshly started, holds IDLE idle keep-alive client connections (each has
 # served one request) and the growth of its resident memory per connection is reported.
 #
-# Knobs: DUR [8] WARM [2] CONNS [50] IDLE [2000; 0 skips it] REPS [3] SUT_CPU [0]
-# CLIENT_CPU [1]
+# Knobs: DUR [4] WARM [1] CONNS [50] IDLE [2000; 0 skips it] REPS [9] SUT_CPU [0]
+# CLIENT_CPU [1]. Many short repetitions rather than a few long ones: a neighbour's burst spoils
+# a pair or two, which the median of nine pairs leaves out.
 # Only 127.0.0.1 is used; every process started here is stopped by its PID.
 set -euo pipefail
 
 BUILD=${1:?usage: proxy_bench.sh BUILD_DIR}
 GATEHOUSE=$(cd "$BUILD" && pwd)/proxy/gatehouse-proxy
-DUR=${DUR:-8}
-WARM=${WARM:-2}
+DUR=${DUR:-4}
+WARM=${WARM:-1}
 CONNS=${CONNS:-50}
 IDLE=${IDLE:-2000}
-REPS=${REPS:-3}
+REPS=${REPS:-9}
 SUT_CPU=${SUT_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
 H=127.0.0.1
@@ -249,4 +250,13 @@ for workload in health small big; do
       "$(median <<< "${CPU[$key]}")" "${ERRS[$key]}" "$(median <<< "${RRPS[$key]}")" \
       "$(median <<< "${RP99[$key]}")" "$(median <<< "${RCPU[$key]}")"
   done
+done
+echo
+echo "== gatehouse ÷ haproxy in each repetition, in order (rps / p99)"
+for workload in health small big; do
+  key=$workload/gatehouse
+  printf '%-8s' "$workload"
+  paste -d/ <(tr ' ' '\n' <<< "${RRPS[$key]}" | grep -v '^$') \
+    <(tr ' ' '\n' <<< "${RP99[$key]}" | grep -v '^$') | tr '\n' ' '
+  echo
 done
