@@ -11,12 +11,6 @@ namespace gatehouse::load {
 
 namespace {
 
-bool is_token_char(char c) {
-    // RFC 9110 tchar
-    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) return true;
-    return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
-
 bool valid_target_char(char c) {
     return c > 0x20 && c != 0x7f;
 }
@@ -115,7 +109,7 @@ std::vector<url_entry> parse_url_list(std::istream& in, const std::string& file_
         url_entry e;
         e.line = number;
         for (char c : w[0])
-            if (!is_token_char(c))
+            if (!net::is_token_char(c))
                 throw input_error(file_name, number, "invalid method '" + std::string(w[0]) + "'");
         e.method = std::string(w[0]);
         if (!split_url(w[1], e.host, e.target, e.tls))

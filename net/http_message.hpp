@@ -4,6 +4,7 @@
 // keep-alive connection, so a connection in steady state parses without allocating. Bodies are
 // never stored here; they are streamed (see http_io.hpp).
 
+#include <array>
 #include <cstdint>
 #include <iterator>
 #include <optional>
@@ -24,6 +25,18 @@ inline bool iequals(std::string_view a, std::string_view b) noexcept {
         if (x != y) return false;
     }
     return true;
+}
+// RFC 9110 §5.6.2 tchar: the bytes of a token (a method, a field name). A table: the head
+// parser tests every byte of every field name with it.
+inline constexpr std::array<bool, 256> token_chars = [] {
+    std::array<bool, 256> t{};
+    for (int c = '0'; c <= '9'; ++c) t[c] = true;
+    for (int c = 'a'; c <= 'z'; ++c) t[c] = t[c - 'a' + 'A'] = true;
+    for (char c : std::string_view("!#$%&'*+-.^_`|~")) t[static_cast<unsigned char>(c)] = true;
+    return t;
+}();
+constexpr bool is_token_char(char c) noexcept {
+    return token_chars[static_cast<unsigned char>(c)];
 }
 // True when `list` (a comma-separated header value) holds `token`, ignoring case and spaces.
 bool has_token(std::string_view list, std::string_view token) noexcept;

@@ -1,7 +1,6 @@
 #include "net/http_parser.hpp"
 
 #include <algorithm>
-#include <array>
 #include <bit>
 #include <cstdint>
 #include <cstring>
@@ -27,15 +26,6 @@ public:
         return "unknown http error";
     }
 };
-
-// RFC 9110 §5.6.2 tchar: the bytes of a field name.
-constexpr std::array<bool, 256> token_chars = [] {
-    std::array<bool, 256> t{};
-    for (int c = '0'; c <= '9'; ++c) t[c] = true;
-    for (int c = 'a'; c <= 'z'; ++c) t[c] = t[c - 'a' + 'A'] = true;
-    for (char c : std::string_view("!#$%&'*+-.^_`|~")) t[static_cast<unsigned char>(c)] = true;
-    return t;
-}();
 
 // The first byte at or after `at`, before `end`, that ends a line's text: a control byte (HTAB
 // aside when `tab` is true: field values may hold it) or DEL; `end` if there is none. Eight
@@ -159,7 +149,7 @@ std::optional<std::size_t> head_parser<IsRequest>::put_head(std::string_view byt
         }
         // name ":" OWS value OWS CRLF
         const std::size_t line = at;
-        while (at < size && token_chars[static_cast<unsigned char>(p[at])]) ++at;
+        while (at < size && is_token_char(p[at])) ++at;
         if (at == line || at == size || p[at] != ':') return decline();
         const std::size_t name_size = at - line;
         ++at;

@@ -111,6 +111,16 @@ TEST(HttpHead, DefaultReasonCoversExchangeCodes) {
     EXPECT_EQ(reason_phrase(449), "Retry With");
 }
 
+TEST(HttpTokens, TokenCharsAreRfc9110Tchar) {
+    const std::string_view specials = "!#$%&'*+-.^_`|~";
+    for (int i = 0; i < 256; ++i) {
+        const char c = static_cast<char>(i);
+        const bool tchar = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+                           (c >= 'A' && c <= 'Z') || specials.find(c) != std::string_view::npos;
+        EXPECT_EQ(is_token_char(c), tchar) << "byte " << i;
+    }
+}
+
 TEST(HttpTokens, HasTokenFindsListMembers) {
     EXPECT_TRUE(has_token("keep-alive, Upgrade", "upgrade"));
     EXPECT_TRUE(has_token("close", "close"));
