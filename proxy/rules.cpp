@@ -2,6 +2,7 @@
 
 #include "net/http_message.hpp"
 #include "proxy/percent_decoding.hpp"
+#include "proxy/regex_prefilter.hpp"
 
 #include <array>
 #include <charconv>
@@ -151,6 +152,9 @@ struct compiled_pattern {
     // A regex that matches any input without a line terminator whole (".*", "^(.*)$" …): the
     // catch-all rule most configurations have is then answered without running the regex.
     enum class shortcut { none, whole, whole_captured } fast = shortcut::none;
+    // The literal an anchored pattern starts with: inputs without it skip the regex, and a
+    // pattern that is only a literal ("^off$") is decided without it.
+    regex_prefilter prefilter{};
 
     // Matches `input`; on success `captures_out` holds {0: whole, 1..n: groups}.
     bool match(std::string_view input, rule_scratch& scratch,
@@ -170,6 +174,13 @@ struct compiled_pattern {
                     for (auto& c : captures_out) c.assign(input);
                     return true;
                 }
+                if (prefilter.verdict != regex_prefilter::decides::no) {
+                    if (!prefilter.matches(input, ignore_case)) return false;
+                    captures_out.resize(1);
+                    captures_out[0].assign(input.substr(0, prefilter.prefixes.front().size()));
+                    return true;
+                }
+                if (prefilter.rules_out(input, ignore_case)) return false;
                 if (!std::regex_search(input.data(), input.data() + input.size(), scratch.match,
                                        regex))
                     return false;
@@ -214,6 +225,7 @@ compiled_pattern compile_pattern(pattern_syntax syntax, const std::string& text,
                 if (text == whole) p.fast = compiled_pattern::shortcut::whole;
             for (std::string_view captured : {"(.*)", "^(.*)", "(.*)$", "^(.*)$"})
                 if (text == captured) p.fast = compiled_pattern::shortcut::whole_captured;
+            p.prefilter = make_regex_prefilter(text);
             break;
         }
     }
