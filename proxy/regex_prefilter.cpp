@@ -77,7 +77,7 @@ bool alternation_or_doubt(std::string_view pattern) {
 }
 
 // "^(a|b|…)" not followed by a quantifier: the alternatives, each a non-empty literal.
-regex_prefilter literal_group(std::string_view pattern) {
+std::vector<std::string> literal_group(std::string_view pattern) {
     std::size_t at = 2;  // past "^("
     if (pattern.substr(at).starts_with("?:"))
         at += 2;
@@ -100,34 +100,11 @@ regex_prefilter literal_group(std::string_view pattern) {
     if (at < pattern.size() && is_quantifier(pattern[at])) return {};
     for (const auto& a : alternatives)
         if (a.empty()) return {};
-    return {.prefixes = std::move(alternatives)};
+    return alternatives;
 }
 
-}  // namespace
-
-bool regex_prefilter::rules_out(std::string_view input, bool ignore_case) const noexcept {
-    if (prefixes.empty()) return false;
-    for (const auto& p : prefixes)
-        if (input.size() >= p.size() && same(input.substr(0, p.size()), p, ignore_case))
-            return false;
-    return true;
-}
-
-bool regex_prefilter::matches(std::string_view input, bool ignore_case) const noexcept {
-    switch (verdict) {
-        case decides::prefix:
-            return !rules_out(input, ignore_case);
-        case decides::whole:
-            return same(input, prefixes.front(), ignore_case);
-        case decides::no:
-            break;
-    }
-    return false;
-}
-
-regex_prefilter make_regex_prefilter(std::string_view pattern) {
-    if (pattern.size() < 2 || pattern[0] != '^' || alternation_or_doubt(pattern)) return {};
-    if (pattern[1] == '(') return literal_group(pattern);
+// "^literal…": the literal every match starts with (without a last byte a quantifier follows).
+std::string literal_run(std::string_view pattern) {
     std::string run;
     std::size_t at = 1;
     while (at < pattern.size()) {
@@ -135,17 +112,120 @@ regex_prefilter make_regex_prefilter(std::string_view pattern) {
         if (!c) break;
         run.push_back(*c);
     }
-    if (at < pattern.size() && is_quantifier(pattern[at])) {
-        run.pop_back();  // the quantifier makes the last byte optional or repeated
-        if (run.empty()) return {};
-        return {.prefixes = {std::move(run)}};
+    if (!run.empty() && at < pattern.size() && is_quantifier(pattern[at])) run.pop_back();
+    return run;
+}
+
+}  // namespace
+
+bool regex_prefilter::rules_out(std::string_view input, bool ignore_case) const noexcept {
+    if (prefixes_.empty()) return false;
+    for (const auto& p : prefixes_)
+        if (input.size() >= p.size() && same(input.substr(0, p.size()), p, ignore_case))
+            return false;
+    return true;
+}
+
+bool regex_prefilter::match(std::string_view input, bool ignore_case,
+                            std::vector<std::string>& out) const {
+    return match_from(0, 0, input, ignore_case, out);
+}
+
+// Alternatives are tried in order and the first that lets the rest match wins, as ECMAScript
+// backtracking does; a group records the alternative of the path that succeeded.
+bool regex_prefilter::match_from(std::size_t index, std::size_t at, std::string_view input,
+                                 bool ignore_case, std::vector<std::string>& out) const {
+    if (index == steps_.size()) {
+        out.resize(groups_ + 1);
+        out[0].assign(input.substr(0, at));
+        return true;
     }
-    if (run.empty()) return {};
-    regex_prefilter f{.prefixes = {std::move(run)}};
-    if (at == pattern.size())
-        f.verdict = regex_prefilter::decides::prefix;
-    else if (at + 1 == pattern.size() && pattern[at] == '$')
-        f.verdict = regex_prefilter::decides::whole;
+    const step& s = steps_[index];
+    for (const auto& a : s.alternatives) {
+        std::size_t next = at;
+        if (a.end) {
+            if (at != input.size()) continue;
+        } else {
+            if (input.size() - at < a.text.size() ||
+                !same(input.substr(at, a.text.size()), a.text, ignore_case))
+                continue;
+            next = at + a.text.size();
+        }
+        if (match_from(index + 1, next, input, ignore_case, out)) {
+            if (s.group != 0) out[s.group].assign(input.substr(at, next - at));
+            return true;
+        }
+    }
+    return false;
+}
+
+regex_prefilter make_regex_prefilter(std::string_view pattern) {
+    regex_prefilter f;
+    if (pattern.size() < 2 || pattern[0] != '^' || alternation_or_doubt(pattern)) return f;
+    if (pattern[1] == '(') {
+        f.prefixes_ = literal_group(pattern);
+    } else if (auto run = literal_run(pattern); !run.empty()) {
+        f.prefixes_.push_back(std::move(run));
+    }
+
+    // The steps, when the pattern is made only of what match() follows.
+    using step = regex_prefilter::step;
+    std::vector<step> steps;
+    unsigned groups = 0;
+    std::size_t at = 1;
+    auto quantified = [&pattern](std::size_t i) {
+        return i < pattern.size() && is_quantifier(pattern[i]);
+    };
+    while (at < pattern.size()) {
+        if (pattern[at] == '$') {
+            if (at + 1 != pattern.size()) return f;  // text after the end: the regex says
+            steps.push_back(step{.alternatives = {{.end = true}}});
+            ++at;
+        } else if (pattern[at] == '(') {
+            step s;
+            ++at;
+            if (pattern.substr(at).starts_with("?:"))
+                at += 2;
+            else if (at < pattern.size() && pattern[at] == '?')
+                return f;  // a lookahead
+            else
+                s.group = ++groups;
+            s.alternatives.emplace_back();
+            for (;;) {
+                if (at >= pattern.size()) return f;
+                const char c = pattern[at];
+                auto& a = s.alternatives.back();
+                if (c == ')' || c == '|') {
+                    ++at;
+                    if (c == ')') break;
+                    s.alternatives.emplace_back();
+                } else if (c == '$' && a.text.empty() && !a.end) {
+                    a.end = true;
+                    ++at;
+                } else if (a.end) {
+                    return f;  // text after a "$" inside a group
+                } else if (auto l = literal_at(pattern, at)) {
+                    a.text.push_back(*l);
+                } else {
+                    return f;  // a nested group, a class, an escape like \d
+                }
+            }
+            if (quantified(at)) return f;
+            steps.push_back(std::move(s));
+        } else {
+            step s{.alternatives = {{}}};
+            while (at < pattern.size()) {
+                auto l = literal_at(pattern, at);
+                if (!l) break;
+                s.alternatives.back().text.push_back(*l);
+            }
+            if (s.alternatives.back().text.empty() || quantified(at)) return f;
+            steps.push_back(std::move(s));
+        }
+    }
+    f.steps_ = std::move(steps);
+    f.groups_ = groups;
+    f.decides_ = true;
     return f;
 }
 

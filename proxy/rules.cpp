@@ -153,7 +153,8 @@ struct compiled_pattern {
     // catch-all rule most configurations have is then answered without running the regex.
     enum class shortcut { none, whole, whole_captured } fast = shortcut::none;
     // The literal an anchored pattern starts with: inputs without it skip the regex, and a
-    // pattern that is only a literal ("^off$") is decided without it.
+    // pattern of literals and literal alternatives ("^off$", "^(owa|ecp)(/|$)") is decided
+    // without it.
     regex_prefilter prefilter{};
 
     // Matches `input`; on success `captures_out` holds {0: whole, 1..n: groups}.
@@ -174,12 +175,7 @@ struct compiled_pattern {
                     for (auto& c : captures_out) c.assign(input);
                     return true;
                 }
-                if (prefilter.verdict != regex_prefilter::decides::no) {
-                    if (!prefilter.matches(input, ignore_case)) return false;
-                    captures_out.resize(1);
-                    captures_out[0].assign(input.substr(0, prefilter.prefixes.front().size()));
-                    return true;
-                }
+                if (prefilter.decides()) return prefilter.match(input, ignore_case, captures_out);
                 if (prefilter.rules_out(input, ignore_case)) return false;
                 if (!std::regex_search(input.data(), input.data() + input.size(), scratch.match,
                                        regex))
@@ -226,6 +222,8 @@ compiled_pattern compile_pattern(pattern_syntax syntax, const std::string& text,
             for (std::string_view captured : {"(.*)", "^(.*)", "(.*)$", "^(.*)$"})
                 if (text == captured) p.fast = compiled_pattern::shortcut::whole_captured;
             p.prefilter = make_regex_prefilter(text);
+            // Both count the groups; should they ever disagree, the regex decides.
+            if (p.prefilter.decides() && p.prefilter.groups() != p.captures) p.prefilter = {};
             break;
         }
     }
