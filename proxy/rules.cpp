@@ -6,6 +6,7 @@
 
 #include <array>
 #include <charconv>
+#include <optional>
 
 namespace gatehouse::proxy {
 
@@ -195,6 +196,39 @@ struct compiled_pattern {
     }
 };
 
+// What std::regex should not be given: a back-reference number over 9 digits (libstdc++ adds
+// them up in a `long` that overflows) or a repetition count over 1000 (each repetition becomes
+// states of the compiled automaton: "a{99999999}" takes gigabytes). Nothing when neither.
+std::optional<std::string> number_problem(std::string_view text) {
+    auto digits_at = [text](std::size_t at) {
+        auto end = at;
+        while (end < text.size() && text[end] >= '0' && text[end] <= '9') ++end;
+        return text.substr(at, end - at);
+    };
+    bool in_class = false;
+    bool in_braces = false;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (c == '\\') {
+            if (digits_at(i + 1).size() > 9) return "has a back-reference over 9 digits";
+            ++i;
+        } else if (in_class) {
+            in_class = c != ']';
+        } else if (c == '[') {
+            in_class = true;
+        } else if (c == '}') {
+            in_braces = false;
+        } else if (c == '{' || (c == ',' && in_braces)) {
+            in_braces = true;
+            const auto count = digits_at(i + 1);
+            unsigned value = 0;
+            std::from_chars(count.data(), count.data() + count.size(), value);
+            if (count.size() > 4 || value > 1000) return "repeats something over 1000 times";
+        }
+    }
+    return std::nullopt;
+}
+
 compiled_pattern compile_pattern(pattern_syntax syntax, const std::string& text, bool ignore_case,
                                  const std::string& source, const std::string& path) {
     compiled_pattern p;
@@ -210,6 +244,8 @@ compiled_pattern compile_pattern(pattern_syntax syntax, const std::string& text,
         case pattern_syntax::ecmascript: {
             auto flags = std::regex::ECMAScript | std::regex::optimize;
             if (ignore_case) flags |= std::regex::icase;
+            if (auto problem = number_problem(text))
+                throw config_error(source, path, "\"" + text + "\" " + *problem);
             try {
                 p.regex = std::regex(text, flags);
             } catch (const std::regex_error& e) {

@@ -16,7 +16,7 @@ if [ ! -f "$build/build.ninja" ]; then
   CXX="$cxx" cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DGATEHOUSE_FUZZ=ON "${launcher[@]}"
 fi
-harnesses=(request_fuzzer config_fuzzer exchange_rules_fuzzer)
+harnesses=(request_fuzzer config_fuzzer exchange_rules_fuzzer regex_prefilter_fuzzer)
 cmake --build "$build" -j "${JOBS:-$(nproc)}" --target "${harnesses[@]}"
 
 scratch="$(mktemp -d)"

@@ -65,6 +65,17 @@ TEST_F(RulesTest, RoutesByPathPrefixIgnoringCaseByDefault) {
     EXPECT_EQ(farm_of(rules, "/owaX"), "<none>");
 }
 
+// The limits on numbers in a pattern (config_json_test) leave ordinary counts and
+// back-references alone.
+TEST_F(RulesTest, RepetitionCountsAndBackReferencesWithinTheLimitsWork) {
+    rule_set rules(with_rules({route("rep", "^(a)\\1{2,1000}/", "owa"),
+                               route("brace", "^b[{]99999999}", "eas")}),
+                   "t");
+    EXPECT_EQ(farm_of(rules, "/aaa/"), "owa");
+    EXPECT_EQ(farm_of(rules, "/aa/"), "<none>");
+    EXPECT_EQ(farm_of(rules, "/b{99999999}"), "eas");
+}
+
 TEST_F(RulesTest, UnmatchedUrlIsNotPublished) {
     rule_set rules(with_rules({route("owa", "^owa/", "owa")}), "t");
     auto result = evaluate(rules, "/ecp/");
