@@ -292,7 +292,9 @@ TEST(HttpIoSteps, ParseHeadCountsEmptyLinesAcrossCalls) {
         auto room = buffer.prepare(2);
         std::memcpy(room.data(), "\r\n", 2);
         buffer.commit(2);
-        if (i < 4) EXPECT_FALSE(parse_head(buffer, parser).has_value()) << i;
+        if (i < 4) {
+            EXPECT_FALSE(parse_head(buffer, parser).has_value()) << i;
+        }
     }
     auto done = parse_head(buffer, parser);  // the fifth empty line is one too many
     ASSERT_TRUE(done.has_value());
