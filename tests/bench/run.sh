@@ -10,8 +10,15 @@ for script in "$here"/*_bench.sh; do
   echo "== $(basename "$script")"
   "$script" "$build"
 done
+# Google Benchmark binaries: five repetitions in random order, then gatehouse ÷ peer per
+# operation from the medians.
+results=$(mktemp)
+trap 'rm -f "$results"' EXIT
 for exe in "$build"/tests/bench/*_benchmarks; do
   [ -x "$exe" ] || continue
   echo "== $(basename "$exe")"
-  "$exe" --benchmark_min_time=0.2
+  "$exe" --benchmark_min_time=0.1 --benchmark_repetitions=5 \
+    --benchmark_enable_random_interleaving=true --benchmark_report_aggregates_only=true \
+    --benchmark_out="$results" --benchmark_out_format=json
+  python3 "$here/benchmark_ratios.py" "$results"
 done
