@@ -26,6 +26,10 @@ inline bool iequals(std::string_view a, std::string_view b) noexcept {
     }
     return true;
 }
+// `a` == `b`, ignoring ASCII case when `ignore_case` (as std::regex's icase in the "C" locale).
+inline bool equals(std::string_view a, std::string_view b, bool ignore_case) noexcept {
+    return ignore_case ? iequals(a, b) : a == b;
+}
 // RFC 9110 §5.6.2 tchar: the bytes of a token (a method, a field name). A table: the head
 // parser tests every byte of every field name with it.
 inline constexpr std::array<bool, 256> token_chars = [] {

@@ -1,23 +1,13 @@
 #include "proxy/regex_prefilter.hpp"
 
+#include "net/http_message.hpp"
+
 #include <optional>
 
 namespace gatehouse::proxy {
 namespace {
 
 constexpr auto npos = std::string_view::npos;
-
-char lower(char c) noexcept {
-    return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c;
-}
-
-bool same(std::string_view a, std::string_view b, bool ignore_case) noexcept {
-    if (a.size() != b.size()) return false;
-    if (!ignore_case) return a == b;
-    for (std::size_t i = 0; i < a.size(); ++i)
-        if (lower(a[i]) != lower(b[i])) return false;
-    return true;
-}
 
 bool is_quantifier(char c) noexcept {
     return c == '?' || c == '*' || c == '+' || c == '{';
@@ -76,52 +66,12 @@ bool alternation_or_doubt(std::string_view pattern) {
     return depth != 0;
 }
 
-// "^(a|b|…)" not followed by a quantifier: the alternatives, each a non-empty literal.
-std::vector<std::string> literal_group(std::string_view pattern) {
-    std::size_t at = 2;  // past "^("
-    if (pattern.substr(at).starts_with("?:"))
-        at += 2;
-    else if (at < pattern.size() && pattern[at] == '?')
-        return {};  // a lookahead
-    std::vector<std::string> alternatives(1);
-    for (;;) {
-        if (at >= pattern.size()) return {};
-        if (pattern[at] == ')') break;
-        if (pattern[at] == '|') {
-            alternatives.emplace_back();
-            ++at;
-            continue;
-        }
-        auto c = literal_at(pattern, at);
-        if (!c) return {};
-        alternatives.back().push_back(*c);
-    }
-    ++at;
-    if (at < pattern.size() && is_quantifier(pattern[at])) return {};
-    for (const auto& a : alternatives)
-        if (a.empty()) return {};
-    return alternatives;
-}
-
-// "^literal…": the literal every match starts with (without a last byte a quantifier follows).
-std::string literal_run(std::string_view pattern) {
-    std::string run;
-    std::size_t at = 1;
-    while (at < pattern.size()) {
-        auto c = literal_at(pattern, at);
-        if (!c) break;
-        run.push_back(*c);
-    }
-    if (!run.empty() && at < pattern.size() && is_quantifier(pattern[at])) run.pop_back();
-    return run;
-}
-
 }  // namespace
 
 bool regex_prefilter::rules_out(std::string_view input, bool ignore_case) const noexcept {
     if (prefixes_.empty()) return false;
     for (const auto& p : prefixes_)
-        if (input.size() >= p.size() && same(input.substr(0, p.size()), p, ignore_case))
+        if (input.size() >= p.size() && net::equals(input.substr(0, p.size()), p, ignore_case))
             return false;
     return true;
 }
@@ -147,7 +97,7 @@ bool regex_prefilter::match_from(std::size_t index, std::size_t at, std::string_
             if (at != input.size()) continue;
         } else {
             if (input.size() - at < a.text.size() ||
-                !same(input.substr(at, a.text.size()), a.text, ignore_case))
+                !net::equals(input.substr(at, a.text.size()), a.text, ignore_case))
                 continue;
             next = at + a.text.size();
         }
@@ -159,26 +109,15 @@ bool regex_prefilter::match_from(std::size_t index, std::size_t at, std::string_
     return false;
 }
 
-regex_prefilter make_regex_prefilter(std::string_view pattern) {
-    regex_prefilter f;
-    if (pattern.size() < 2 || pattern[0] != '^' || alternation_or_doubt(pattern)) return f;
-    if (pattern[1] == '(') {
-        f.prefixes_ = literal_group(pattern);
-    } else if (auto run = literal_run(pattern); !run.empty()) {
-        f.prefixes_.push_back(std::move(run));
-    }
-
-    // The steps, when the pattern is made only of what match() follows.
-    using step = regex_prefilter::step;
-    std::vector<step> steps;
-    unsigned groups = 0;
-    std::size_t at = 1;
+bool regex_prefilter::read_steps(std::string_view pattern, std::vector<step>& steps,
+                                 unsigned& groups) {
+    std::size_t at = 1;  // past "^"
     auto quantified = [&pattern](std::size_t i) {
         return i < pattern.size() && is_quantifier(pattern[i]);
     };
     while (at < pattern.size()) {
         if (pattern[at] == '$') {
-            if (at + 1 != pattern.size()) return f;  // text after the end: the regex says
+            if (at + 1 != pattern.size()) return false;  // text after the end: the regex says
             steps.push_back(step{.alternatives = {{.end = true}}});
             ++at;
         } else if (pattern[at] == '(') {
@@ -187,12 +126,12 @@ regex_prefilter make_regex_prefilter(std::string_view pattern) {
             if (pattern.substr(at).starts_with("?:"))
                 at += 2;
             else if (at < pattern.size() && pattern[at] == '?')
-                return f;  // a lookahead
+                return false;  // a lookahead
             else
                 s.group = ++groups;
             s.alternatives.emplace_back();
             for (;;) {
-                if (at >= pattern.size()) return f;
+                if (at >= pattern.size()) return false;
                 const char c = pattern[at];
                 auto& a = s.alternatives.back();
                 if (c == ')' || c == '|') {
@@ -203,29 +142,49 @@ regex_prefilter make_regex_prefilter(std::string_view pattern) {
                     a.end = true;
                     ++at;
                 } else if (a.end) {
-                    return f;  // text after a "$" inside a group
+                    return false;  // text after a "$" inside a group
                 } else if (auto l = literal_at(pattern, at)) {
                     a.text.push_back(*l);
                 } else {
-                    return f;  // a nested group, a class, an escape like \d
+                    return false;  // a nested group, a class, an escape like \d
                 }
             }
-            if (quantified(at)) return f;
+            if (quantified(at)) return false;  // the group may be skipped or repeated
             steps.push_back(std::move(s));
         } else {
             step s{.alternatives = {{}}};
+            auto& text = s.alternatives.back().text;
             while (at < pattern.size()) {
                 auto l = literal_at(pattern, at);
                 if (!l) break;
-                s.alternatives.back().text.push_back(*l);
+                text.push_back(*l);
             }
-            if (s.alternatives.back().text.empty() || quantified(at)) return f;
-            steps.push_back(std::move(s));
+            const bool stop = text.empty() || quantified(at);
+            // A quantifier makes the last byte optional or repeated: the rest is still required.
+            if (quantified(at) && !text.empty()) text.pop_back();
+            if (!text.empty()) steps.push_back(std::move(s));
+            if (stop) return false;
         }
     }
-    f.steps_ = std::move(steps);
-    f.groups_ = groups;
-    f.decides_ = true;
+    return true;
+}
+
+regex_prefilter make_regex_prefilter(std::string_view pattern) {
+    regex_prefilter f;
+    if (pattern.size() < 2 || pattern[0] != '^' || alternation_or_doubt(pattern)) return f;
+    f.decides_ = regex_prefilter::read_steps(pattern, f.steps_, f.groups_);
+    // Every match starts with the text of one of the first step's alternatives, unless one of
+    // them is empty or "$".
+    if (!f.steps_.empty()) {
+        for (const auto& a : f.steps_.front().alternatives) {
+            if (a.end || a.text.empty()) {
+                f.prefixes_.clear();
+                break;
+            }
+            f.prefixes_.push_back(a.text);
+        }
+    }
+    if (!f.decides_) f.steps_.clear();  // match() is for decided patterns only
     return f;
 }
 

@@ -42,6 +42,9 @@ private:
     };
     bool match_from(std::size_t step, std::size_t at, std::string_view input, bool ignore_case,
                     std::vector<std::string>& out) const;
+    // Reads the steps after "^" as far as they are made of what match() follows; true when
+    // that is the whole pattern.
+    static bool read_steps(std::string_view pattern, std::vector<step>& steps, unsigned& groups);
 
     std::vector<std::string> prefixes_{};
     std::vector<step> steps_{};

@@ -20,13 +20,6 @@ bool same_char(char a, char b, bool ignore_case) noexcept {
     return ignore_case ? lower(a) == lower(b) : a == b;
 }
 
-bool equals(std::string_view a, std::string_view b, bool ignore_case) noexcept {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i)
-        if (!same_char(a[i], b[i], ignore_case)) return false;
-    return true;
-}
-
 void append_number(std::string& out, unsigned value) {
     std::array<char, 12> digits;
     auto [end, ec] = std::to_chars(digits.data(), digits.data() + digits.size(), value);
@@ -163,7 +156,7 @@ struct compiled_pattern {
                std::vector<std::string>& captures_out) const {
         switch (syntax) {
             case pattern_syntax::exact_match:
-                if (!equals(text, input, ignore_case)) return false;
+                if (!net::equals(text, input, ignore_case)) return false;
                 captures_out.resize(1);
                 captures_out[0].assign(input);
                 return true;
